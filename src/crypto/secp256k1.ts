@@ -1,0 +1,262 @@
+// secp256k1: keys, ECDH (BOLT 4/8), ECDSA (low-S, compact and DER), BIP340 Schnorr, tweaks.
+//
+// Two back-ends serve the same interface: tiny-secp256k1 (libsecp256k1 compiled to WASM, the hot
+// path) and @noble/curves (portable pure JS). Callers never see which one answers; set
+// BOLT12D_SECP256K1=noble to force the fallback, and the tests check both agree.
+import * as tiny from 'tiny-secp256k1';
+import { secp256k1 as nobleSecp, schnorr as nobleSchnorr } from '@noble/curves/secp256k1.js';
+import { sha256 } from './hash.ts';
+
+/** Raised for an invalid key, point, scalar or signature encoding. */
+export class Secp256k1Error extends Error {
+  readonly code = 'SECP256K1';
+}
+
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+function toBig(b: Uint8Array): bigint {
+  let x = 0n;
+  for (const v of b) x = (x << 8n) | BigInt(v);
+  return x;
+}
+function to32(x: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  for (let i = 31; i >= 0; i--) {
+    out[i] = Number(x & 0xffn);
+    x >>= 8n;
+  }
+  return out;
+}
+
+interface Backend {
+  name: string;
+  isPoint(p: Uint8Array): boolean;
+  isPrivate(d: Uint8Array): boolean;
+  pointFromScalar(d: Uint8Array): Uint8Array | null;
+  pointMultiply(p: Uint8Array, t: Uint8Array): Uint8Array | null;
+  pointAdd(a: Uint8Array, b: Uint8Array): Uint8Array | null;
+  privateAdd(d: Uint8Array, t: Uint8Array): Uint8Array | null;
+  signEcdsa(h: Uint8Array, d: Uint8Array): Uint8Array;
+  verifyEcdsa(h: Uint8Array, q: Uint8Array, sig: Uint8Array): boolean;
+  signSchnorr(h: Uint8Array, d: Uint8Array, aux: Uint8Array): Uint8Array;
+  verifySchnorr(h: Uint8Array, xonly: Uint8Array, sig: Uint8Array): boolean;
+}
+
+const tinyBackend: Backend = {
+  name: 'tiny-secp256k1',
+  isPoint: (p) => p.length === 33 && tiny.isPoint(p),
+  isPrivate: (d) => d.length === 32 && tiny.isPrivate(d),
+  pointFromScalar: (d) => tiny.pointFromScalar(d, true),
+  pointMultiply: (p, t) => tiny.pointMultiply(p, t, true),
+  pointAdd: (a, b) => tiny.pointAdd(a, b, true),
+  privateAdd: (d, t) => tiny.privateAdd(d, t),
+  signEcdsa: (h, d) => tiny.sign(h, d),
+  // strict = true: reject high-S signatures (BOLT 7/2 signatures are low-S).
+  verifyEcdsa: (h, q, sig) => tiny.verify(h, q, sig, true),
+  signSchnorr: (h, d, aux) => tiny.signSchnorr(h, d, aux),
+  verifySchnorr: (h, x, sig) => tiny.verifySchnorr(h, x, sig),
+};
+
+const P = nobleSecp.Point;
+function noblePoint(p: Uint8Array) {
+  return P.fromBytes(p);
+}
+const nobleBackend: Backend = {
+  name: '@noble/curves',
+  isPoint: (p) => {
+    if (p.length !== 33) return false;
+    try {
+      noblePoint(p).assertValidity();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  isPrivate: (d) => {
+    if (d.length !== 32) return false;
+    const x = toBig(d);
+    return x > 0n && x < N;
+  },
+  pointFromScalar: (d) => {
+    const x = toBig(d);
+    if (x === 0n || x >= N) return null;
+    return P.BASE.multiply(x).toBytes(true);
+  },
+  pointMultiply: (p, t) => {
+    const x = toBig(t);
+    if (x === 0n || x >= N) return null;
+    return noblePoint(p).multiply(x).toBytes(true);
+  },
+  pointAdd: (a, b) => {
+    const r = noblePoint(a).add(noblePoint(b));
+    if (r.equals(P.ZERO)) return null;
+    return r.toBytes(true);
+  },
+  privateAdd: (d, t) => {
+    const tt = toBig(t);
+    if (tt >= N) return null;
+    const r = (toBig(d) + tt) % N;
+    return r === 0n ? null : to32(r);
+  },
+  signEcdsa: (h, d) => nobleSecp.sign(h, d, { prehash: false, lowS: true }),
+  verifyEcdsa: (h, q, sig) => {
+    try {
+      return nobleSecp.verify(sig, h, q, { prehash: false, lowS: true });
+    } catch {
+      return false;
+    }
+  },
+  signSchnorr: (h, d, aux) => nobleSchnorr.sign(h, d, aux),
+  verifySchnorr: (h, x, sig) => {
+    try {
+      return nobleSchnorr.verify(sig, h, x);
+    } catch {
+      return false;
+    }
+  },
+};
+
+let backend: Backend = process.env.BOLT12D_SECP256K1 === 'noble' ? nobleBackend : tinyBackend;
+
+/** Which library serves secp256k1 now (for logs and benchmarks only). */
+export function secp256k1BackendName(): string {
+  return backend.name;
+}
+/** Switch back-ends (tests compare both). */
+export function useSecp256k1Backend(name: 'tiny' | 'noble'): void {
+  backend = name === 'noble' ? nobleBackend : tinyBackend;
+}
+
+function need(cond: boolean, what: string): void {
+  if (!cond) throw new Secp256k1Error(what);
+}
+function mustPoint(p: Uint8Array, what = 'point'): void {
+  need(p instanceof Uint8Array && backend.isPoint(p), `${what}: not a valid compressed secp256k1 point`);
+}
+function mustScalar(d: Uint8Array, what = 'secret key'): void {
+  need(d instanceof Uint8Array && backend.isPrivate(d), `${what}: not a valid secp256k1 scalar (0 < d < n)`);
+}
+function mustBytes(b: Uint8Array, len: number, what: string): void {
+  need(b instanceof Uint8Array && b.length === len, `${what}: must be ${len} bytes`);
+}
+
+/** The secp256k1 group order n. */
+export const CURVE_ORDER = N;
+
+/** True when `p` is a valid 33-byte compressed point on the curve. */
+export function isPoint(p: Uint8Array): boolean {
+  return p instanceof Uint8Array && backend.isPoint(p);
+}
+/** True when `d` is a valid secret key: 32 bytes, 0 < d < n. */
+export function isPrivateKey(d: Uint8Array): boolean {
+  return d instanceof Uint8Array && backend.isPrivate(d);
+}
+/** The 33-byte compressed public key of `secret`. */
+export function publicKey(secret: Uint8Array): Uint8Array {
+  mustScalar(secret);
+  return backend.pointFromScalar(secret)!;
+}
+/** The 32-byte BIP340 x-only public key of `secret`. */
+export function xOnlyPublicKey(secret: Uint8Array): Uint8Array {
+  return publicKey(secret).subarray(1);
+}
+
+/**
+ * ECDH as BOLT 4 and BOLT 8 define it: SHA256 of the compressed encoding of `secret · point`.
+ */
+export function ecdh(secret: Uint8Array, point: Uint8Array): Uint8Array {
+  mustScalar(secret);
+  mustPoint(point);
+  const shared = backend.pointMultiply(point, secret);
+  need(shared !== null, 'ecdh: result is the point at infinity');
+  return sha256(shared!);
+}
+
+/** `point · tweak` (tweak a 32-byte scalar). Used by route blinding: B(i) = HMAC(...) · N(i). */
+export function pointMultiply(point: Uint8Array, tweak: Uint8Array): Uint8Array {
+  mustPoint(point);
+  mustScalar(tweak, 'tweak');
+  return backend.pointMultiply(point, tweak)!;
+}
+/** `a + b` of two points. */
+export function pointAdd(a: Uint8Array, b: Uint8Array): Uint8Array {
+  mustPoint(a, 'point a');
+  mustPoint(b, 'point b');
+  const r = backend.pointAdd(a, b);
+  need(r !== null, 'pointAdd: result is the point at infinity');
+  return r!;
+}
+/** `(secret + tweak) mod n`. */
+export function privateAdd(secret: Uint8Array, tweak: Uint8Array): Uint8Array {
+  mustScalar(secret);
+  mustBytes(tweak, 32, 'tweak');
+  const r = backend.privateAdd(secret, tweak);
+  need(r !== null, 'privateAdd: result is zero or tweak out of range');
+  return r!;
+}
+/** `(secret · tweak) mod n`. Used by BOLT 4 for ephemeral key rotation: e(i+1) = e(i) · b(i). */
+export function privateMultiply(secret: Uint8Array, tweak: Uint8Array): Uint8Array {
+  mustScalar(secret);
+  mustScalar(tweak, 'tweak');
+  // Neither tiny-secp256k1 nor a point operation covers scalar · scalar: plain modular arithmetic.
+  return to32((toBig(secret) * toBig(tweak)) % N);
+}
+
+/** ECDSA over a 32-byte digest: 64-byte compact `r || s`, low-S (RFC 6979 nonces). */
+export function signEcdsa(digest32: Uint8Array, secret: Uint8Array): Uint8Array {
+  mustBytes(digest32, 32, 'digest');
+  mustScalar(secret);
+  return backend.signEcdsa(digest32, secret);
+}
+/** Verify a compact 64-byte ECDSA signature; high-S signatures are rejected. */
+export function verifyEcdsa(digest32: Uint8Array, pub: Uint8Array, sig64: Uint8Array): boolean {
+  if (!(digest32 instanceof Uint8Array) || digest32.length !== 32) return false;
+  if (!(sig64 instanceof Uint8Array) || sig64.length !== 64) return false;
+  if (!isPoint(pub)) return false;
+  const r = toBig(sig64.subarray(0, 32));
+  const s = toBig(sig64.subarray(32));
+  if (r === 0n || r >= N || s === 0n || s >= N) return false;
+  return backend.verifyEcdsa(digest32, pub, sig64);
+}
+/** Compact 64-byte signature → DER. */
+export function signatureToDer(sig64: Uint8Array): Uint8Array {
+  mustBytes(sig64, 64, 'signature');
+  return nobleSecp.Signature.fromBytes(sig64, 'compact').toBytes('der');
+}
+/** DER signature → compact 64 bytes (throws {@link Secp256k1Error} on bad DER). */
+export function signatureFromDer(der: Uint8Array): Uint8Array {
+  try {
+    return nobleSecp.Signature.fromBytes(der, 'der').toBytes('compact');
+  } catch (e) {
+    throw new Secp256k1Error(`signature: bad DER encoding (${(e as Error).message})`);
+  }
+}
+
+/** BIP340 Schnorr signature of a 32-byte message. `aux32` is the auxiliary randomness (injected). */
+export function signSchnorr(msg32: Uint8Array, secret: Uint8Array, aux32: Uint8Array = new Uint8Array(32)): Uint8Array {
+  mustBytes(msg32, 32, 'message');
+  mustScalar(secret);
+  mustBytes(aux32, 32, 'aux randomness');
+  return backend.signSchnorr(msg32, secret, aux32);
+}
+/**
+ * BIP340 verification. `pub` may be a 32-byte x-only key or a 33-byte compressed key (BOLT 12
+ * carries node ids as 33-byte points and verifies against their x coordinate).
+ */
+export function verifySchnorr(msg32: Uint8Array, pub: Uint8Array, sig64: Uint8Array): boolean {
+  if (!(msg32 instanceof Uint8Array) || msg32.length !== 32) return false;
+  if (!(sig64 instanceof Uint8Array) || sig64.length !== 64) return false;
+  if (!(pub instanceof Uint8Array)) return false;
+  let x: Uint8Array;
+  if (pub.length === 33) {
+    if (!isPoint(pub)) return false;
+    x = pub.subarray(1);
+  } else if (pub.length === 32) {
+    x = pub;
+  } else return false;
+  try {
+    return backend.verifySchnorr(msg32, x, sig64);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,77 @@
+// BOLT 1, Appendix A: BigSize, a big-endian variable-length unsigned integer that MUST be minimally
+// encoded.
+import { WireError } from './errors.ts';
+
+export const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+/** Encoded length of `v` as BigSize. */
+export function bigSizeLength(v: bigint | number): number {
+  const x = BigInt(v);
+  if (x < 0xfdn) return 1;
+  if (x <= 0xffffn) return 3;
+  if (x <= 0xffff_ffffn) return 5;
+  return 9;
+}
+
+/** Write `v` as BigSize into `out` at `off`; returns the new offset. */
+export function writeBigSize(out: Uint8Array, off: number, v: bigint | number): number {
+  const x = BigInt(v);
+  if (x < 0n || x > MAX_U64) throw new RangeError(`bigsize: ${x} out of u64 range`);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  if (x < 0xfdn) {
+    out[off] = Number(x);
+    return off + 1;
+  }
+  if (x <= 0xffffn) {
+    out[off] = 0xfd;
+    dv.setUint16(off + 1, Number(x));
+    return off + 3;
+  }
+  if (x <= 0xffff_ffffn) {
+    out[off] = 0xfe;
+    dv.setUint32(off + 1, Number(x));
+    return off + 5;
+  }
+  out[off] = 0xff;
+  dv.setBigUint64(off + 1, x);
+  return off + 9;
+}
+
+export function encodeBigSize(v: bigint | number): Uint8Array {
+  const out = new Uint8Array(bigSizeLength(v));
+  writeBigSize(out, 0, v);
+  return out;
+}
+
+/**
+ * Read a BigSize at `off`. BOLT 1: a non-minimal encoding is an error ("decoded bigsize is not
+ * canonical"), as is running out of bytes ("unexpected EOF").
+ */
+export function readBigSize(buf: Uint8Array, off: number, field = 'bigsize'): { value: bigint; next: number } {
+  if (off >= buf.length) throw new WireError(field, 'unexpected EOF');
+  const first = buf[off]!;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (first < 0xfd) return { value: BigInt(first), next: off + 1 };
+  if (first === 0xfd) {
+    if (off + 3 > buf.length) throw new WireError(field, 'unexpected EOF');
+    const v = dv.getUint16(off + 1);
+    if (v < 0xfd) throw new WireError(field, 'decoded bigsize is not canonical');
+    return { value: BigInt(v), next: off + 3 };
+  }
+  if (first === 0xfe) {
+    if (off + 5 > buf.length) throw new WireError(field, 'unexpected EOF');
+    const v = dv.getUint32(off + 1);
+    if (v <= 0xffff) throw new WireError(field, 'decoded bigsize is not canonical');
+    return { value: BigInt(v), next: off + 5 };
+  }
+  if (off + 9 > buf.length) throw new WireError(field, 'unexpected EOF');
+  const v = dv.getBigUint64(off + 1);
+  if (v <= 0xffff_ffffn) throw new WireError(field, 'decoded bigsize is not canonical');
+  return { value: v, next: off + 9 };
+}
+
+export function decodeBigSize(buf: Uint8Array, field = 'bigsize'): bigint {
+  const { value, next } = readBigSize(buf, 0, field);
+  if (next !== buf.length) throw new WireError(field, 'trailing bytes after bigsize');
+  return value;
+}

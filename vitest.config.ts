@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Real sockets and child processes: give them room, but never hang CI.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    // vitest exits non-zero when no test file is found; keep that behaviour.
+    passWithNoTests: false,
+  },
+});
