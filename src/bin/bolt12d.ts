@@ -1,0 +1,51 @@
+// bolt12d: the peer daemon. `bolt12d --help` lists the flags.
+import { ConfigError, DAEMON_FLAGS, parseFlags, resolveDaemonConfig } from '../rpc/config.ts';
+import { startDaemon } from '../rpc/daemon.ts';
+import { VERSION } from '../node.ts';
+
+function usage(): string {
+  const lines = DAEMON_FLAGS.map((f) => `  --${f.name}${f.arg ? ` ${f.arg}` : ''}`.padEnd(24) + f.help);
+  return `Usage: bolt12d [options]\n\nA BOLT 12 node daemon: peers over BOLT 8 (TCP, WebSocket), JSON-RPC on <datadir>/<network>/lightning-rpc.\nOptions may also be set as key=value lines in <datadir>/config or <datadir>/<network>/config.\n\n${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<number> {
+  let flags;
+  try {
+    flags = parseFlags(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`bolt12d: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (flags['help']) {
+    process.stdout.write(usage());
+    return 0;
+  }
+  if (flags['version']) {
+    process.stdout.write(`bolt12d v${VERSION}\n`);
+    return 0;
+  }
+  let daemon;
+  try {
+    const cfg = resolveDaemonConfig(flags);
+    daemon = await startDaemon({
+      datadir: cfg.datadir,
+      network: cfg.network,
+      addr: cfg.addr,
+      port: cfg.port,
+      wsPort: cfg.wsPort ?? null,
+      alias: cfg.alias,
+      logLevel: cfg.logLevel,
+      logToStderr: true,
+    });
+  } catch (e) {
+    process.stderr.write(`bolt12d: ${e instanceof ConfigError ? '' : 'cannot start: '}${(e as Error).message}\n`);
+    return 1;
+  }
+  const onSignal = () => void daemon.shutdown();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  await daemon.stopped;
+  return 0;
+}
+
+process.exitCode = await main();

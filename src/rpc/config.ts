@@ -1,0 +1,100 @@
+// Daemon configuration: flags > `<datadir>/<network>/config` > `<datadir>/config` > defaults,
+// in Core Lightning's `key=value` config-file format.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { isNetwork, type Network } from '../wire/chains.ts';
+import { isLogLevel, type LogLevel } from '../util/log.ts';
+
+export interface DaemonConfig {
+  datadir: string;
+  network: Network;
+  addr: string;
+  port?: number;
+  wsPort?: number;
+  alias?: string;
+  logLevel: LogLevel;
+}
+
+export const DEFAULT_DATADIR = join(homedir(), '.bolt12d');
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+}
+
+export const DAEMON_FLAGS: Array<{ name: string; arg?: string; help: string }> = [
+  { name: 'datadir', arg: 'DIR', help: `data directory (default ${DEFAULT_DATADIR}); state lives in DIR/<network>/` },
+  { name: 'network', arg: 'NET', help: 'regtest (default), testnet, signet or mainnet' },
+  { name: 'addr', arg: 'HOST', help: 'address to bind the P2P listeners to (default 127.0.0.1)' },
+  { name: 'port', arg: 'N', help: 'TCP port for BOLT 8 peers (default: 19846 regtest, 9735 mainnet, …; 0 = any free port)' },
+  { name: 'ws-port', arg: 'N', help: 'WebSocket port carrying BOLT 8, as Core Lightning\'s websocket port (default: off)' },
+  { name: 'alias', arg: 'NAME', help: 'node alias shown by getinfo' },
+  { name: 'log-level', arg: 'LEVEL', help: 'debug, info (default), warn or error' },
+  { name: 'help', help: 'show this help and exit' },
+  { name: 'version', help: 'show the version and exit' },
+];
+
+/** Parse `--key value` / `--key=value` flags. Unknown flags are errors. */
+export function parseFlags(argv: string[], known = DAEMON_FLAGS): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument '${a}' (see --help)`);
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq >= 0 ? eq : undefined);
+    const def = known.find((f) => f.name === name);
+    if (!def) throw new ConfigError(`unknown option --${name} (see --help)`);
+    if (!def.arg) {
+      out[name] = true;
+      continue;
+    }
+    const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (v === undefined) throw new ConfigError(`--${name} needs a value (${def.arg})`);
+    out[name] = v;
+  }
+  return out;
+}
+
+/** Read a CLN-style config file: `key=value` lines, `#` comments, blank lines. */
+export function readConfigFile(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(path)) return out;
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      const l = line.trim();
+      if (!l || l.startsWith('#')) return;
+      const eq = l.indexOf('=');
+      const k = (eq >= 0 ? l.slice(0, eq) : l).trim();
+      if (!DAEMON_FLAGS.some((f) => f.name === k && f.arg) || k === 'datadir') throw new ConfigError(`${path}:${i + 1}: unknown option '${k}'`);
+      out[k] = eq >= 0 ? l.slice(eq + 1).trim() : '';
+    });
+  return out;
+}
+
+function port(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[0-9]+$/.test(v) || Number(v) > 65535) throw new ConfigError(`${name}: should be a port number 0-65535, got '${v}'`);
+  return Number(v);
+}
+
+export function resolveDaemonConfig(flags: Record<string, string | true>): DaemonConfig {
+  const str = (k: string) => (typeof flags[k] === 'string' ? (flags[k] as string) : undefined);
+  const datadir = str('datadir') ?? DEFAULT_DATADIR;
+  const base = readConfigFile(join(datadir, 'config'));
+  const netName = str('network') ?? base['network'] ?? 'regtest';
+  if (!isNetwork(netName)) throw new ConfigError(`network: should be regtest, testnet, signet or mainnet, got '${netName}'`);
+  const merged = { ...base, ...readConfigFile(join(datadir, netName, 'config')) } as Record<string, string>;
+  for (const [k, v] of Object.entries(flags)) if (typeof v === 'string') merged[k] = v;
+  const logLevel = merged['log-level'] ?? 'info';
+  if (!isLogLevel(logLevel)) throw new ConfigError(`log-level: should be debug, info, warn or error, got '${logLevel}'`);
+  return {
+    datadir,
+    network: netName,
+    addr: merged['addr'] ?? '127.0.0.1',
+    port: port(merged['port'], 'port'),
+    wsPort: port(merged['ws-port'], 'ws-port'),
+    alias: merged['alias'],
+    logLevel,
+  };
+}

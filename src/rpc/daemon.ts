@@ -1,0 +1,58 @@
+// The daemon: a Node plus its JSON-RPC server on `<datadir>/<network>/lightning-rpc`.
+import { join } from 'node:path';
+import { Node, type NodeOptions } from '../node.ts';
+import { MethodTable } from './dispatch.ts';
+import { RpcServer, RPC_FILENAME } from './server.ts';
+import type { RpcContext } from './context.ts';
+import { coreMethods } from './methods/core.ts';
+import { invoiceMethods } from './methods/invoices.ts';
+import { decodeMethod } from './methods/decode.ts';
+import type { RpcMethod } from './types.ts';
+
+/** Every RPC method the daemon serves. */
+export function buildMethodTable(): MethodTable<RpcContext> {
+  return new MethodTable<RpcContext>().add(
+    ...coreMethods,
+    ...(invoiceMethods as unknown as RpcMethod<RpcContext>[]),
+    decodeMethod as unknown as RpcMethod<RpcContext>,
+  );
+}
+
+export interface Daemon {
+  node: Node;
+  rpcPath: string;
+  /** Resolves when the daemon has stopped (after `stop` RPC or `shutdown()`). */
+  stopped: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startDaemon(opts: NodeOptions & { datadir: string }): Promise<Daemon> {
+  const node = await Node.start(opts);
+  const table = buildMethodTable();
+  let server: RpcServer<RpcContext> | undefined = undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> => {
+    stopping ??= (async () => {
+      await server?.close();
+      await node.stop();
+    })();
+    return stopping;
+  };
+  const ctx: RpcContext = {
+    node,
+    invoices: node.invoices,
+    table,
+    // answer first, then stop
+    requestStop: () => void setTimeout(() => void shutdown(), 50),
+  };
+  server = new RpcServer(table, ctx, node.logger.child('rpc'));
+  const rpcPath = join(node.networkDir!, RPC_FILENAME);
+  try {
+    await server.listen(rpcPath);
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+  node.logger.info(`JSON-RPC on ${rpcPath}`);
+  return { node, rpcPath, stopped: node.waitStopped(), shutdown };
+}

@@ -1,0 +1,193 @@
+// Core Lightning's peer-level methods: getinfo, connect, disconnect, listpeers, ping, help, stop.
+// Names, parameters and result fields follow CLN's JSON schemas (doc/schemas/*.json).
+import { fromHex, toHex } from '../../util/bytes.ts';
+import { isPoint } from '../../crypto/index.ts';
+import { VERSION, DEFAULT_PORT } from '../../node.ts';
+import type { Peer } from '../../transport/index.ts';
+import { RpcError, type RpcMethod } from '../types.ts';
+import { invalidParam, optional, paramBoolean, paramEnum, paramInteger, paramString } from '../params.ts';
+import type { RpcContext } from '../context.ts';
+
+function orBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const n = Math.max(a.length, b.length);
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[n - 1 - i] = (a[a.length - 1 - i] ?? 0) | (b[b.length - 1 - i] ?? 0);
+  let s = 0;
+  while (s < out.length && out[s] === 0) s++;
+  return out.subarray(s);
+}
+
+/** Features a peer sent in `init` (BOLT 1: globalfeatures OR-ed into features). */
+function peerFeaturesHex(p: Peer): string {
+  return toHex(orBytes(p.remoteInit.globalFeatures, p.remoteInit.features));
+}
+
+function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
+  const s = paramString(p, name);
+  if (!/^(02|03)[0-9a-fA-F]{64}$/.test(s)) throw invalidParam(name, 'should be a 33-byte node id in hex');
+  const id = fromHex(s);
+  if (!isPoint(id)) throw invalidParam(name, 'is not a valid secp256k1 point');
+  return id;
+}
+
+function addressJson(remote: string): { type: string; address: string; port: number } {
+  const i = remote.lastIndexOf(':');
+  const host = remote.slice(0, i).replace(/^\[|\]$/g, '');
+  return { type: host.includes(':') ? 'ipv6' : 'ipv4', address: host, port: Number(remote.slice(i + 1)) };
+}
+
+function peerJson(p: Peer) {
+  return {
+    id: toHex(p.nodeId),
+    connected: p.connected,
+    num_channels: 0,
+    netaddr: [p.remoteAddress],
+    features: peerFeaturesHex(p),
+  };
+}
+
+export const coreMethods: RpcMethod<RpcContext>[] = [
+  {
+    name: 'getinfo',
+    params: [],
+    description: 'Show information about this node.',
+    handler: (_p, { node }) => {
+      const binding: Array<Record<string, unknown>> = [];
+      if (node.tcpAddress) binding.push({ type: 'ipv4', address: node.tcpAddress.host, port: node.tcpAddress.port });
+      if (node.wsAddress) binding.push({ type: 'websocket', address: node.wsAddress.host, port: node.wsAddress.port, subtype: 'ipv4' });
+      return {
+        id: node.nodeIdHex,
+        alias: node.config.alias,
+        color: node.nodeIdHex.slice(2, 8),
+        num_peers: node.peers.list().length,
+        num_pending_channels: 0,
+        num_active_channels: 0,
+        num_inactive_channels: 0,
+        address: [],
+        binding,
+        version: `bolt12d-v${VERSION}`,
+        blockheight: 0,
+        network: node.config.network,
+        fees_collected_msat: 0,
+        'lightning-dir': node.networkDir ?? '',
+        our_features: node.ourFeatures(),
+      };
+    },
+  },
+  {
+    name: 'connect',
+    params: ['id', 'host?', 'port?', 'transport?'],
+    description: 'Connect to {id} at {host} (which can end in \':port\' if not default). {id} can also be of the form id@host[:port].',
+    handler: async (p, { node }) => {
+      let idStr = paramString(p, 'id');
+      let host = optional(p, 'host', paramString);
+      let port = optional(p, 'port', (q, n) => paramInteger(q, n, { min: 1, max: 65535 }));
+      const at = idStr.indexOf('@');
+      if (at >= 0) {
+        if (host !== undefined) throw invalidParam('host', 'cannot be given twice (id@host and host)');
+        const hp = idStr.slice(at + 1);
+        idStr = idStr.slice(0, at);
+        const m = /^(\[[^\]]+\]|[^:]+)(?::([0-9]+))?$/.exec(hp);
+        if (!m) throw invalidParam('id', 'should be id@host or id@host:port');
+        host = m[1]!.replace(/^\[|\]$/g, '');
+        if (m[2] !== undefined) {
+          if (port !== undefined) throw invalidParam('port', 'cannot be given twice');
+          port = paramInteger({ port: m[2] }, 'port', { min: 1, max: 65535 });
+        }
+      } else if (host !== undefined && port === undefined) {
+        const m = /^(\[[^\]]+\]|[^:]+):([0-9]+)$/.exec(host);
+        if (m) {
+          host = m[1]!.replace(/^\[|\]$/g, '');
+          port = paramInteger({ port: m[2] }, 'port', { min: 1, max: 65535 });
+        }
+      }
+      const id = nodeIdParam({ id: idStr }, 'id');
+      const existing = node.peers.get(id);
+      if (existing && existing.connected) {
+        return { id: toHex(id), features: peerFeaturesHex(existing), direction: existing.direction, address: addressJson(existing.remoteAddress) };
+      }
+      // CLN 400: "Unable to connect, no address known for peer"
+      if (host === undefined) throw new RpcError(400, 'Unable to connect, no address known for peer');
+      const transport = p['transport'] === undefined ? 'tcp' : paramEnum(p, 'transport', ['tcp', 'ws'] as const);
+      try {
+        const peer = await node.connect(id, host, port ?? DEFAULT_PORT[node.config.network], transport);
+        return { id: toHex(peer.nodeId), features: peerFeaturesHex(peer), direction: peer.direction, address: addressJson(peer.remoteAddress) };
+      } catch (e) {
+        // CLN 401: "Could not connect to peer"
+        throw new RpcError(401, `Could not connect to peer: ${(e as Error).message}`);
+      }
+    },
+  },
+  {
+    name: 'disconnect',
+    params: ['id', 'force?'],
+    description: 'Disconnect from {id} that has previously been connected to using connect.',
+    handler: async (p, { node }) => {
+      const id = nodeIdParam(p, 'id');
+      if (p['force'] !== undefined) paramBoolean(p, 'force');
+      const ok = await node.peers.disconnect(id, 'disconnect RPC');
+      if (!ok) throw new RpcError(-1, 'Peer not connected');
+      return {};
+    },
+  },
+  {
+    name: 'listpeers',
+    params: ['id?', 'level?'],
+    description: 'Show current peers; if {level} is set, include logs.',
+    handler: (p, { node }) => {
+      const id = optional(p, 'id', nodeIdParam);
+      if (p['level'] !== undefined) {
+        const lv = paramString(p, 'level');
+        if (!['io', 'debug', 'info', 'unusual', 'broken'].includes(lv)) throw invalidParam('level', 'should be one of io, debug, info, unusual, broken');
+      }
+      const peers = id ? [node.peers.get(id)].filter((x): x is Peer => x !== undefined) : node.peers.list();
+      return { peers: peers.map(peerJson) };
+    },
+  },
+  {
+    name: 'ping',
+    params: ['id', 'len?', 'pongbytes?'],
+    description: 'Send peer {id} a ping of length {len} (default 128) asking for {pongbytes} (default 128).',
+    handler: async (p, { node }) => {
+      const id = nodeIdParam(p, 'id');
+      // BOLT 1: ping is at most 65531 bytes of ignored data (the whole message must fit 65535).
+      const len = optional(p, 'len', (q, n) => paramInteger(q, n, { min: 0, max: 65531 })) ?? 128;
+      const pongbytes = optional(p, 'pongbytes', (q, n) => paramInteger(q, n, { min: 0, max: 65535 })) ?? 128;
+      const peer = node.peers.get(id);
+      if (!peer || !peer.connected) throw new RpcError(-1, 'Peer not connected');
+      try {
+        return await peer.ping(len, pongbytes);
+      } catch (e) {
+        throw new RpcError(-1, `Ping failed: ${(e as Error).message}`);
+      }
+    },
+  },
+  {
+    name: 'help',
+    params: ['command?'],
+    description: 'List available commands, or give verbose help on one {command}.',
+    handler: (p, { table }) => {
+      const cmd = optional(p, 'command', paramString);
+      const ms = table.list().filter((m) => cmd === undefined || m.name === cmd);
+      if (cmd !== undefined && ms.length === 0) throw new RpcError(-32601, `Unknown command '${cmd}'`);
+      return {
+        help: ms.map((m) => ({
+          command: [m.name, ...m.params.map((x) => (x.endsWith('?') ? `[${x.slice(0, -1)}]` : x))].join(' '),
+          category: 'bolt12d',
+          description: m.description,
+          verbose: m.description,
+        })),
+        'format-hint': 'simple',
+      };
+    },
+  },
+  {
+    name: 'stop',
+    params: [],
+    description: 'Shut down the daemon process.',
+    handler: (_p, ctx) => {
+      ctx.requestStop();
+      return 'Shutdown complete';
+    },
+  },
+];

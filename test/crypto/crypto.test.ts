@@ -1,0 +1,129 @@
+// src/crypto against published vectors (RFC 8439, RFC 5869, BIP340) and both secp256k1 back-ends
+// against each other.
+import { afterEach, describe, expect, it } from 'vitest';
+import * as c from '../../src/crypto/index.ts';
+import { fromHex, toHex, utf8 } from '../../src/util/bytes.ts';
+
+afterEach(() => c.useSecp256k1Backend('tiny'));
+
+describe('symmetric', () => {
+  it('ChaCha20-Poly1305 matches RFC 8439 §2.8.2', () => {
+    const key = fromHex('808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f');
+    const nonce = fromHex('070000004041424344454647');
+    const ad = fromHex('50515253c0c1c2c3c4c5c6c7');
+    const pt = utf8.encode("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.");
+    const sealed = c.chacha20poly1305Encrypt(key, nonce, ad, pt);
+    expect(toHex(sealed.subarray(0, 16))).toBe('d31a8d34648e60db7b86afbc53ef7ec2');
+    expect(toHex(sealed.subarray(sealed.length - 16))).toBe('1ae10b594f09e26a7e902ecbd0600691');
+    expect(c.chacha20poly1305Decrypt(key, nonce, ad, sealed)).toEqual(pt);
+    const bad = sealed.slice();
+    bad[3]! ^= 1;
+    expect(() => c.chacha20poly1305Decrypt(key, nonce, ad, bad)).toThrow(c.AeadError);
+    expect(() => c.chacha20poly1305Decrypt(key, nonce, ad, new Uint8Array(5))).toThrow(c.AeadError);
+  });
+  it('ChaCha20 key stream matches RFC 8439 §2.4.2 (counter 1 = skip one block)', () => {
+    const key = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+    const nonce = fromHex('000000000000004a00000000');
+    const ks = c.chacha20Stream(key, 64 + 16, nonce).subarray(64);
+    const pt = utf8.encode('Ladies and Gentl');
+    expect(toHex(pt.map((b, i) => b ^ ks[i]!))).toBe('6e2e359a2568f98041ba0728dd0d6981');
+  });
+  it('BOLT 8 nonce is 4 zero bytes then the little-endian counter', () => {
+    expect(toHex(c.bolt8Nonce(1))).toBe('000000000100000000000000');
+    expect(toHex(c.bolt8Nonce(2 ** 32 + 2))).toBe('000000000200000001000000');
+  });
+  it('HKDF-SHA256 matches RFC 5869 test case 1', () => {
+    const ikm = fromHex('0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b');
+    const salt = fromHex('000102030405060708090a0b0c');
+    const info = fromHex('f0f1f2f3f4f5f6f7f8f9');
+    expect(toHex(c.hkdfSha256(salt, ikm, 42, info))).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
+  });
+  it('HMAC-SHA256 matches RFC 4231 test case 2', () => {
+    expect(toHex(c.hmacSha256(utf8.encode('Jefe'), utf8.encode('what do ya want '), utf8.encode('for nothing?')))).toBe(
+      '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843',
+    );
+  });
+  it('taggedHash is SHA256(SHA256(tag)||SHA256(tag)||msg)', () => {
+    const th = c.sha256(utf8.encode('BIP0340/challenge'));
+    expect(c.taggedHash('BIP0340/challenge', fromHex('00'))).toEqual(c.sha256(th, th, fromHex('00')));
+  });
+});
+
+describe('secp256k1', () => {
+  const backends = ['tiny', 'noble'] as const;
+  it('BIP340 test vector 0 and 1 sign and verify on both back-ends', () => {
+    for (const b of backends) {
+      c.useSecp256k1Backend(b);
+      // BIP340 test-vectors.csv, index 0
+      const sk0 = fromHex('0000000000000000000000000000000000000000000000000000000000000003');
+      expect(toHex(c.xOnlyPublicKey(sk0))).toBe('f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9');
+      const sig0 = c.signSchnorr(new Uint8Array(32), sk0, new Uint8Array(32));
+      expect(toHex(sig0)).toBe(
+        'e907831f80848d1069a5371b402410364bdf1c5f8307b0084c55f1ce2dca821525f66a4a85ea8b71e482a74f382d2ce5ebeee8fdb2172f477df4900d310536c0',
+      );
+      // index 1
+      const sk1 = fromHex('b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef');
+      const msg1 = fromHex('243f6a8885a308d313198a2e03707344a4093822299f31d0082efa98ec4e6c89');
+      const aux1 = fromHex('0000000000000000000000000000000000000000000000000000000000000001');
+      const sig1 = c.signSchnorr(msg1, sk1, aux1);
+      expect(toHex(sig1)).toBe(
+        '6896bd60eeae296db48a229ff71dfe071bde413e6d43f917dc8dcf8c78de33418906d11ac976abccb20b091292bff4ea897efcb639ea871cfa95f6de339e4b0a',
+      );
+      expect(c.verifySchnorr(msg1, c.xOnlyPublicKey(sk1), sig1)).toBe(true);
+      expect(c.verifySchnorr(msg1, c.publicKey(sk1), sig1)).toBe(true);
+      const bad = sig1.slice();
+      bad[63]! ^= 1;
+      expect(c.verifySchnorr(msg1, c.xOnlyPublicKey(sk1), bad)).toBe(false);
+      expect(c.verifySchnorr(msg1, new Uint8Array(5), sig1)).toBe(false);
+    }
+  });
+
+  it('both back-ends agree on keys, ECDH, tweaks and ECDSA', () => {
+    const r = c.deterministicRandom('backend-agreement');
+    for (let i = 0; i < 20; i++) {
+      const a = r(32);
+      const b = r(32);
+      const msg = r(32);
+      const res = backends.map((name) => {
+        c.useSecp256k1Backend(name);
+        const A = c.publicKey(a);
+        return {
+          A: toHex(A),
+          ecdh: toHex(c.ecdh(b, A)),
+          mul: toHex(c.pointMultiply(A, b)),
+          add: toHex(c.pointAdd(A, c.publicKey(b))),
+          padd: toHex(c.privateAdd(a, b)),
+          pmul: toHex(c.privateMultiply(a, b)),
+          sig: toHex(c.signEcdsa(msg, a)),
+          ok: c.verifyEcdsa(msg, A, c.signEcdsa(msg, a)),
+        };
+      });
+      expect(res[0]).toEqual(res[1]);
+      expect(res[0]!.ok).toBe(true);
+      // ECDH is symmetric: a·B = b·A
+      expect(toHex(c.ecdh(a, c.publicKey(b)))).toBe(res[0]!.ecdh);
+      // the private tweaks match the point tweaks
+      expect(toHex(c.publicKey(c.privateMultiply(a, b)))).toBe(res[0]!.mul);
+      expect(toHex(c.publicKey(c.privateAdd(a, b)))).toBe(res[0]!.add);
+    }
+  });
+
+  it('ECDSA: low-S only, DER round trip, bad input refused with a typed error', () => {
+    const sk = fromHex('0000000000000000000000000000000000000000000000000000000000000001'.replace(/1$/, '7'));
+    const h = c.sha256(utf8.encode('x'));
+    const sig = c.signEcdsa(h, sk);
+    const s = BigInt('0x' + toHex(sig.subarray(32)));
+    expect(s <= c.CURVE_ORDER / 2n).toBe(true);
+    // high-S twin of a valid signature is rejected
+    const highS = sig.slice();
+    highS.set(fromHex((c.CURVE_ORDER - s).toString(16).padStart(64, '0')), 32);
+    expect(c.verifyEcdsa(h, c.publicKey(sk), highS)).toBe(false);
+    expect(c.signatureFromDer(c.signatureToDer(sig))).toEqual(sig);
+    expect(() => c.signatureFromDer(fromHex('3000'))).toThrow(c.Secp256k1Error);
+    expect(() => c.publicKey(new Uint8Array(32))).toThrow(c.Secp256k1Error);
+    expect(() => c.ecdh(sk, fromHex('02' + '00'.repeat(32)))).toThrow(c.Secp256k1Error);
+    expect(c.isPoint(fromHex('04' + '11'.repeat(32)))).toBe(false);
+  });
+});
