@@ -44,11 +44,13 @@ export function encodeBigSize(v: bigint | number): Uint8Array {
 }
 
 /**
- * Read a BigSize at `off`. BOLT 1: a non-minimal encoding is an error ("decoded bigsize is not
- * canonical"), as is running out of bytes ("unexpected EOF").
+ * Read a BigSize at `off`. BOLT 1, Appendix A: "All values decoded with BigSize should be checked
+ * to ensure they are minimally encoded" (else "decoded bigsize is not canonical"). Running out of
+ * bytes is "EOF" when no byte at all is left and "unexpected EOF" inside the value (the error texts
+ * of the spec's vectors).
  */
 export function readBigSize(buf: Uint8Array, off: number, field = 'bigsize'): { value: bigint; next: number } {
-  if (off >= buf.length) throw new WireError(field, 'unexpected EOF');
+  if (off >= buf.length) throw new WireError(field, 'EOF');
   const first = buf[off]!;
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (first < 0xfd) return { value: BigInt(first), next: off + 1 };

@@ -44,10 +44,13 @@ export function readSciddirOrPubkey(r: Reader, field: string): SciddirOrPubkey {
 
 export function writeSciddirOrPubkey(w: Writer, v: SciddirOrPubkey): void {
   if (v.kind === 'scid') {
+    if (v.direction !== 0 && v.direction !== 1) throw new RangeError('sciddir_or_pubkey: direction must be 0 or 1');
     w.u8(v.direction);
     w.u64(v.scid);
   } else {
-    if (v.nodeId.length !== 33) throw new RangeError('sciddir_or_pubkey: node id must be 33 bytes');
+    if (v.nodeId.length !== 33 || (v.nodeId[0] !== 2 && v.nodeId[0] !== 3)) {
+      throw new RangeError('sciddir_or_pubkey: node id must be a 33-byte compressed point');
+    }
     w.bytes(v.nodeId);
   }
 }
@@ -70,10 +73,12 @@ export function readBlindedPath(r: Reader, field = 'blinded_path'): BlindedPath 
 
 export function writeBlindedPath(w: Writer, p: BlindedPath): void {
   if (p.hops.length === 0 || p.hops.length > 255) throw new RangeError('blinded_path: 1 to 255 hops');
+  if (p.firstPathKey.length !== 33) throw new RangeError('blinded_path: first_path_key must be 33 bytes');
   writeSciddirOrPubkey(w, p.introductionNode);
   w.bytes(p.firstPathKey);
   w.u8(p.hops.length);
   for (const h of p.hops) {
+    if (h.blindedNodeId.length !== 33) throw new RangeError('blinded_path: blinded_node_id must be 33 bytes');
     w.bytes(h.blindedNodeId);
     w.u16(h.encryptedRecipientData.length);
     w.bytes(h.encryptedRecipientData);

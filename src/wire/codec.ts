@@ -113,7 +113,7 @@ export class Writer {
   private dv: DataView;
   private off = 0;
   constructor(initial = 64) {
-    this.buf = new Uint8Array(initial);
+    this.buf = new Uint8Array(Math.max(16, Math.floor(initial) || 0));
     this.dv = new DataView(this.buf.buffer);
   }
   get length(): number {
@@ -129,6 +129,7 @@ export class Writer {
     this.dv = new DataView(nb.buffer);
   }
   u8(v: number): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new RangeError(`u8 out of range: ${v}`);
     this.grow(1);
     this.dv.setUint8(this.off, v);
     this.off += 1;
@@ -149,30 +150,35 @@ export class Writer {
     return this;
   }
   u64(v: bigint): this {
+    if (v < 0n || v > 0xffff_ffff_ffff_ffffn) throw new RangeError(`u64 out of range: ${v}`);
     this.grow(8);
     this.dv.setBigUint64(this.off, v);
     this.off += 8;
     return this;
   }
   s8(v: number): this {
+    if (!Number.isInteger(v) || v < -0x80 || v > 0x7f) throw new RangeError(`s8 out of range: ${v}`);
     this.grow(1);
     this.dv.setInt8(this.off, v);
     this.off += 1;
     return this;
   }
   s16(v: number): this {
+    if (!Number.isInteger(v) || v < -0x8000 || v > 0x7fff) throw new RangeError(`s16 out of range: ${v}`);
     this.grow(2);
     this.dv.setInt16(this.off, v);
     this.off += 2;
     return this;
   }
   s32(v: number): this {
+    if (!Number.isInteger(v) || v < -0x8000_0000 || v > 0x7fff_ffff) throw new RangeError(`s32 out of range: ${v}`);
     this.grow(4);
     this.dv.setInt32(this.off, v);
     this.off += 4;
     return this;
   }
   s64(v: bigint): this {
+    if (v < -0x8000_0000_0000_0000n || v > 0x7fff_ffff_ffff_ffffn) throw new RangeError(`s64 out of range: ${v}`);
     this.grow(8);
     this.dv.setBigInt64(this.off, v);
     this.off += 8;
@@ -181,7 +187,7 @@ export class Writer {
   /** Truncated unsigned integer (tu16/tu32/tu64): minimal big-endian, zero is zero bytes. */
   tu(v: bigint | number): this {
     let x = BigInt(v);
-    if (x < 0n) throw new RangeError('tu: negative');
+    if (x < 0n || x > 0xffff_ffff_ffff_ffffn) throw new RangeError(`tu: ${x} out of tu64 range`);
     const bytes: number[] = [];
     while (x > 0n) {
       bytes.unshift(Number(x & 0xffn));

@@ -2,6 +2,7 @@
 // value) records.
 import { WireError } from './errors.ts';
 import { readBigSize, writeBigSize, bigSizeLength } from './bigsize.ts';
+import { Reader } from './codec.ts';
 
 export interface TlvRecord {
   type: bigint;
@@ -94,4 +95,17 @@ export function tlvMap(records: readonly TlvRecord[]): Map<bigint, Uint8Array> {
   const m = new Map<bigint, Uint8Array>();
   for (const r of records) m.set(r.type, r.value);
   return m;
+}
+
+/**
+ * Decode a known record's value with `read`, which must consume it exactly. BOLT 1, the receiving
+ * node, if `type` is known: "if `length` is not exactly equal to that required for the known
+ * encoding for `type`: MUST fail to parse the `tlv_stream`" — too few bytes fail inside `read`
+ * (EOF), too many fail here.
+ */
+export function parseTlvValue<T>(value: Uint8Array, field: string, read: (r: Reader) => T): T {
+  const r = new Reader(value);
+  const v = read(r);
+  r.end(field);
+  return v;
 }
