@@ -197,7 +197,7 @@ export class Node {
     this.stopped = true;
     this.logger.info('stopping');
     await this.peers.close();
-    this.invoices.close();
+    await this.invoices.close();
     for (const w of this.stopWaiters.splice(0)) w();
   }
 }
