@@ -9,6 +9,7 @@ import { toHex } from './util/bytes.ts';
 import type { Network } from './wire/chains.ts';
 import { PeerRegistry, type Peer } from './transport/index.ts';
 import { openInvoiceStore, type InvoiceStore } from './invoice-store/index.ts';
+import { OnionMessenger, type OnionMessageLimits } from './onion-message/index.ts';
 
 export const VERSION = '0.1.0';
 
@@ -37,6 +38,8 @@ export interface NodeOptions extends Partial<NodeConfig> {
   /** Extra log sinks (tests assert on log lines). Logs also go to stderr when `logToStderr`. */
   logSinks?: LogSink[];
   logToStderr?: boolean;
+  /** Onion message rate limits and queue bounds (defaults in src/onion-message/limits.ts). */
+  onionMessageLimits?: Partial<OnionMessageLimits>;
 }
 
 /** Raised when the node cannot start (bad datadir, unreadable hsm_secret…). */
@@ -86,6 +89,7 @@ export class Node {
   readonly random: RandomSource;
   readonly peers: PeerRegistry;
   readonly invoices: InvoiceStore;
+  readonly messenger: OnionMessenger;
   /** `<datadir>/<network>`, when the node has a datadir. */
   readonly networkDir?: string;
   readonly startedAt: number;
@@ -131,6 +135,14 @@ export class Node {
       network: config.network,
       logger: this.logger,
       random: this.random,
+    });
+    this.messenger = new OnionMessenger({
+      nodeSecret: this.nodeSecret,
+      peers: this.peers,
+      logger: this.logger.child('onionmsg'),
+      random: this.random,
+      clock: this.clock,
+      limits: opts.onionMessageLimits,
     });
     this.invoices = openInvoiceStore({
       path: this.networkDir ? join(this.networkDir, 'bolt12d.sqlite3') : ':memory:',
@@ -181,6 +193,12 @@ export class Node {
     return this.stopped;
   }
 
+  /** Feature vectors as Core Lightning's `getinfo.our_features` shows them (hex). */
+  ourFeatures(): { init: string; node: string; channel: string; invoice: string } {
+    const f = toHex(this.peers.localFeatures);
+    return { init: f, node: f, channel: '', invoice: '' };
+  }
+
   /** Connect to a peer over TCP (default) or WebSocket; resolves once `init` is exchanged. */
   async connect(nodeId: Uint8Array, host: string, port: number, transport: 'tcp' | 'ws' = 'tcp'): Promise<Peer> {
     return this.peers.connect(nodeId, host, port, { transport });
@@ -196,6 +214,7 @@ export class Node {
     if (this.stopped) return;
     this.stopped = true;
     this.logger.info('stopping');
+    this.messenger.close();
     await this.peers.close();
     await this.invoices.close();
     for (const w of this.stopWaiters.splice(0)) w();

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { Node, type NodeOptions } from '../node.ts';
 import { MethodTable } from './dispatch.ts';
-import { RpcServer, RPC_FILENAME } from './server.ts';
+import { RpcServer, RPC_FILENAME, isSocketAlive } from './server.ts';
+import { existsSync } from 'node:fs';
 import type { RpcContext } from './context.ts';
 import { coreMethods } from './methods/core.ts';
 import { invoiceMethods } from './methods/invoices.ts';
@@ -27,6 +28,9 @@ export interface Daemon {
 }
 
 export async function startDaemon(opts: NodeOptions & { datadir: string }): Promise<Daemon> {
+  // One daemon per datadir and network: refuse before touching the key or the store.
+  const early = join(opts.datadir, opts.network ?? 'regtest', RPC_FILENAME);
+  if (existsSync(early) && (await isSocketAlive(early))) throw new Error(`${early}: another daemon is already running here`);
   const node = await Node.start(opts);
   const table = buildMethodTable();
   let server: RpcServer<RpcContext> | undefined = undefined;

@@ -78,7 +78,8 @@ export class RpcServer<Ctx> {
   }
 }
 
-function isSocketAlive(path: string): Promise<boolean> {
+/** True when a daemon answers on the unix socket at `path`. */
+export function isSocketAlive(path: string): Promise<boolean> {
   return new Promise((resolve) => {
     const c = netConnect(path);
     c.once('connect', () => {

@@ -36,13 +36,24 @@ function addressJson(remote: string): { type: string; address: string; port: num
   return { type: host.includes(':') ? 'ipv6' : 'ipv4', address: host, port: Number(remote.slice(i + 1)) };
 }
 
-function peerJson(p: Peer) {
+/** camelCase counters → snake_case JSON fields. */
+function snake(o: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) out[k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase())] = v && typeof v === 'object' && !Array.isArray(v) ? snake(v) : v;
+  return out;
+}
+
+function peerJson(p: Peer, onion: Map<string, object>) {
+  const id = toHex(p.nodeId);
+  const om = onion.get(id);
   return {
-    id: toHex(p.nodeId),
+    id,
     connected: p.connected,
     num_channels: 0,
     netaddr: [p.remoteAddress],
     features: peerFeaturesHex(p),
+    // bolt12d extension: this peer's onion message counters and queues (BOLT 4 rate limits)
+    ...(om ? { onion_messages: snake(om) } : {}),
   };
 }
 
@@ -71,6 +82,8 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         fees_collected_msat: 0,
         'lightning-dir': node.networkDir ?? '',
         our_features: node.ourFeatures(),
+        // bolt12d extension: onion message counters (drops by reason, queues)
+        onion_messages: snake({ ...node.messenger.stats(), peers: undefined }),
       };
     },
   },
@@ -141,7 +154,12 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         if (!['io', 'debug', 'info', 'unusual', 'broken'].includes(lv)) throw invalidParam('level', 'should be one of io, debug, info, unusual, broken');
       }
       const peers = id ? [node.peers.get(id)].filter((x): x is Peer => x !== undefined) : node.peers.list();
-      return { peers: peers.map(peerJson) };
+      const onion = new Map<string, object>();
+      for (const s of node.messenger.stats().peers) {
+        const { nodeId, ...counters } = s;
+        onion.set(nodeId, counters);
+      }
+      return { peers: peers.map((x) => peerJson(x, onion)) };
     },
   },
   {
