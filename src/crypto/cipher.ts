@@ -26,7 +26,9 @@ export function bolt8Nonce(n: number): Uint8Array {
 /** ChaCha20-Poly1305 (IETF, RFC 8439) encryption: returns ciphertext || 16-byte tag. */
 export function chacha20poly1305Encrypt(key: Uint8Array, nonce12: Uint8Array, ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const c = createCipheriv('chacha20-poly1305', key, nonce12, { authTagLength: AEAD_TAG_LEN });
-  c.setAAD(ad, { plaintextLength: plaintext.length });
+  // An empty AD authenticates the same as no AD (RFC 8439 §2.8: pad16 of nothing is nothing);
+  // skipping the call saves ~1 µs per BOLT 8 frame.
+  if (ad.length > 0) c.setAAD(ad, { plaintextLength: plaintext.length });
   const head = c.update(plaintext);
   c.final();
   const tag = c.getAuthTag();
@@ -41,7 +43,7 @@ export function chacha20poly1305Decrypt(key: Uint8Array, nonce12: Uint8Array, ad
   if (sealed.length < AEAD_TAG_LEN) throw new AeadError();
   const ctLen = sealed.length - AEAD_TAG_LEN;
   const d = createDecipheriv('chacha20-poly1305', key, nonce12, { authTagLength: AEAD_TAG_LEN });
-  d.setAAD(ad, { plaintextLength: ctLen });
+  if (ad.length > 0) d.setAAD(ad, { plaintextLength: ctLen });
   d.setAuthTag(sealed.subarray(ctLen));
   const out = d.update(sealed.subarray(0, ctLen));
   try {
