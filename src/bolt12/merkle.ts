@@ -1,0 +1,125 @@
+// BOLT 12, "Signature Calculation": the Merkle tree over a message's TLV records and the BIP340
+// signature of its root. Each form is signed with *signature TLV elements* (types 240 to 1000
+// inclusive); every other record is a leaf:
+//   1. H("LnLeaf", tlv)
+//   2. H("LnNonce"||first-tlv, tlv-type)   — first-tlv: the numerically-first record, tlv-type: its BigSize type
+// paired as H("LnBranch", lesser||greater); pairs are then joined the same way, adjacent nodes first,
+// an unpaired node carried up ("the deepest tree on the lowest-order leaves").
+// The signature is SIG("lightning"||messagename||fieldname, root, key), with H(tag,msg) =
+// SHA256(SHA256(tag)||SHA256(tag)||msg).
+import { sha256, signSchnorr, verifySchnorr } from '../crypto/index.ts';
+import { utf8, compareBytes } from '../util/bytes.ts';
+import { fail } from './errors.ts';
+import type { Bolt12Record } from './records.ts';
+
+/** BOLT 12: "signature TLV elements: TLV types 240 through 1000 (inclusive)". */
+export const SIGNATURE_TYPE_MIN = 240n;
+export const SIGNATURE_TYPE_MAX = 1000n;
+/** The `signature` field, in invoice_request and invoice. */
+export const SIGNATURE_TYPE = 240n;
+
+export function isSignatureType(t: bigint): boolean {
+  return t >= SIGNATURE_TYPE_MIN && t <= SIGNATURE_TYPE_MAX;
+}
+
+/** SHA256(tag)||SHA256(tag): the 64-byte prefix of a BIP340 tagged hash. */
+function tagPrefix(tag: Uint8Array): Uint8Array {
+  const t = sha256(tag);
+  const p = new Uint8Array(64);
+  p.set(t, 0);
+  p.set(t, 32);
+  return p;
+}
+
+// Constant tags, computed once (immutable).
+const LEAF_PREFIX = tagPrefix(utf8.encode('LnLeaf'));
+const BRANCH_PREFIX = tagPrefix(utf8.encode('LnBranch'));
+const NONCE_TAG = utf8.encode('LnNonce');
+
+/** Length of the BigSize at the start of `raw`. */
+function bigSizeLen(first: number): number {
+  return first < 0xfd ? 1 : first === 0xfd ? 3 : first === 0xfe ? 5 : 9;
+}
+
+/** H("LnBranch", lesser||greater). */
+export function branchHash(a: Uint8Array, b: Uint8Array): Uint8Array {
+  return compareBytes(a, b) <= 0 ? sha256(BRANCH_PREFIX, a, b) : sha256(BRANCH_PREFIX, b, a);
+}
+
+/** H("LnLeaf", tlv). */
+export function leafHash(raw: Uint8Array): Uint8Array {
+  return sha256(LEAF_PREFIX, raw);
+}
+
+/** SHA256("LnNonce"||first-tlv) twice: the tag prefix for every nonce leaf of one message. */
+export function noncePrefix(firstRaw: Uint8Array): Uint8Array {
+  return tagPrefix(concat2(NONCE_TAG, firstRaw));
+}
+
+/** H("LnNonce"||first-tlv, tlv-type), given the nonce tag prefix. */
+export function nonceHash(prefix: Uint8Array, raw: Uint8Array): Uint8Array {
+  return sha256(prefix, raw.subarray(0, bigSizeLen(raw[0]!)));
+}
+
+function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const o = new Uint8Array(a.length + b.length);
+  o.set(a, 0);
+  o.set(b, a.length);
+  return o;
+}
+
+/**
+ * The Merkle root of a message's records (signature elements, types 240–1000, left out).
+ * Records must be in stream order. A stream without non-signature records has no root: throws.
+ */
+export function merkleRoot(records: readonly Bolt12Record[]): Uint8Array {
+  const nodes: Uint8Array[] = [];
+  let nonce: Uint8Array | undefined;
+  for (const r of records) {
+    if (r.type >= SIGNATURE_TYPE_MIN && r.type <= SIGNATURE_TYPE_MAX) continue;
+    if (nonce === undefined) nonce = noncePrefix(r.raw);
+    nodes.push(branchHash(leafHash(r.raw), nonceHash(nonce, r.raw)));
+  }
+  if (nodes.length === 0) fail('MALFORMED', 'tlv_stream', 'no records to sign');
+  // Join adjacent nodes level by level: at each level, node i absorbs node i+step.
+  for (let step = 1; step < nodes.length; step *= 2) {
+    for (let i = 0; i + step < nodes.length; i += 2 * step) {
+      nodes[i] = branchHash(nodes[i]!, nodes[i + step]!);
+    }
+  }
+  return nodes[0]!;
+}
+
+const sigTagCache = new Map<string, Uint8Array>();
+
+/** H("lightning"||messagename||fieldname, root): the 32-byte message BIP340 signs. */
+export function signatureDigest(messageName: string, fieldName: string, root: Uint8Array): Uint8Array {
+  const tag = `lightning${messageName}${fieldName}`;
+  let p = sigTagCache.get(tag);
+  if (!p) {
+    p = tagPrefix(utf8.encode(tag));
+    // Only the module's few constant names reach here; bounded anyway.
+    if (sigTagCache.size < 16) sigTagCache.set(tag, p);
+  }
+  return sha256(p, root);
+}
+
+/** The signature of a message's records with `secret` (BIP340; `aux` is the auxiliary randomness). */
+export function signRecords(
+  messageName: 'invoice_request' | 'invoice',
+  records: readonly Bolt12Record[],
+  secret: Uint8Array,
+  aux?: Uint8Array,
+): Uint8Array {
+  return signSchnorr(signatureDigest(messageName, 'signature', merkleRoot(records)), secret, aux);
+}
+
+/** Whether `sig` is a valid signature of the records by `key` (33-byte point or 32-byte x-only). */
+export function verifyRecords(
+  messageName: 'invoice_request' | 'invoice',
+  records: readonly Bolt12Record[],
+  key: Uint8Array,
+  sig: Uint8Array,
+): boolean {
+  return verifySchnorr(signatureDigest(messageName, 'signature', merkleRoot(records)), key, sig);
+}
