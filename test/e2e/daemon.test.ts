@@ -73,6 +73,8 @@ describe('bolt12d + bolt12-cli', () => {
     const ia = (await cli(a.dir, 'getinfo')).json;
     const ib = (await cli(b.dir, 'getinfo')).json;
     expect(ia).toMatchObject({ alias: 'alice', network: 'regtest', num_peers: 0 });
+    // onion message counters (BOLT 4 rate limits) are visible to operators
+    expect(ia.onion_messages).toMatchObject({ received: 0, sent: 0, dropped_total: 0, queued: { own: 0, forward: 0 } });
     expect(ia.id).toMatch(/^0[23][0-9a-f]{64}$/);
     const bTcp = ib.binding.find((x: any) => x.type === 'ipv4');
     const bWs = ib.binding.find((x: any) => x.type === 'websocket');
