@@ -15,7 +15,7 @@ import { encodeFields, type Bip353Name, type BlindedPath, type Bolt12Fields } fr
 import { InvoiceBuilder, type InvoiceParams } from './invoice-builder.ts';
 import { invreqFieldIssues, invreqSignatureIssue, isOfferResponse } from './invreq-rules.ts';
 import { signRecords, SIGNATURE_TYPE } from './merkle.ts';
-import {
+import { Bolt12Message,
   BITCOIN_CHAIN,
   OFFER_RANGES,
   offerIdOf,
@@ -26,8 +26,8 @@ import {
 } from './message.ts';
 import { extraRecords, Offer, type ExtraRecord } from './offer.ts';
 import { derivePayerKey, randomPayerMetadata } from './payer-key.ts';
-import { joinRecords, makeRecord, sortRecords, type Bolt12Record } from './records.ts';
-import { decodeBolt12StringData, encodeBolt12String } from './string.ts';
+import { joinRecords, makeRecord, sortRecords } from './records.ts';
+import { decodeBolt12StringData } from './string.ts';
 
 /** The reader's requirements for an invoice_request (either kind), signature included. */
 export function invoiceRequestIssues(parsed: ParsedMessage, opts: Bolt12ReadOptions = {}): Bolt12Error[] {
@@ -42,28 +42,14 @@ type RequiredInvreqField = 'invreqMetadata' | 'invreqPayerId' | 'signature';
 
 /** A BOLT 12 invoice_request answering an offer, signature verified. */
 export interface InvoiceRequest extends Readonly<Omit<Bolt12Fields, RequiredInvreqField>> {}
-export class InvoiceRequest {
-  /** The TLV stream, exactly as received or built. */
-  readonly bytes: Uint8Array;
-  /** The records of `bytes`, in order (views into it). */
-  readonly records: readonly Bolt12Record[];
-  /** Records of types this implementation does not know (odd, kept as they are). */
-  readonly unknownRecords: readonly Bolt12Record[];
+export class InvoiceRequest extends Bolt12Message {
   declare readonly invreqMetadata: Uint8Array;
   declare readonly invreqPayerId: Uint8Array;
   declare readonly signature: Uint8Array;
 
   /** Use {@link decodeInvoiceRequest}, {@link invoiceRequestFromBytes} or {@link InvoiceRequestBuilder}. */
   constructor(parsed: ParsedMessage) {
-    Object.assign(this, parsed.fields);
-    this.bytes = parsed.bytes;
-    this.records = parsed.records;
-    this.unknownRecords = parsed.unknown;
-  }
-
-  /** The `lnr1…` string. */
-  toString(uppercase = false): string {
-    return encodeBolt12String('lnr', this.bytes, uppercase);
+    super(parsed, 'lnr');
   }
 
   /** The offer id (Core Lightning's) of the offer it answers. */

@@ -11,7 +11,7 @@ import { Bolt12Error } from './errors.ts';
 import { tlvFieldName, type BlindedPath, type BlindedPayInfo, type Bolt12Fields } from './fields.ts';
 import { invreqFieldIssues, isOfferResponse } from './invreq-rules.ts';
 import { verifyRecords } from './merkle.ts';
-import {
+import { Bolt12Message,
   chainIn,
   BITCOIN_CHAIN,
   featureIssue,
@@ -25,7 +25,7 @@ import {
   type ParsedMessage,
 } from './message.ts';
 import type { Bolt12Record } from './records.ts';
-import { decodeBolt12StringData, encodeBolt12String } from './string.ts';
+import { decodeBolt12StringData } from './string.ts';
 
 /** BOLT 12: without `invoice_relative_expiry`, an invoice expires 7200 seconds after `invoice_created_at`. */
 export const DEFAULT_RELATIVE_EXPIRY = 7200;
@@ -146,13 +146,7 @@ type RequiredInvoiceField =
 
 /** A BOLT 12 invoice, signature verified: decoded fields beside the exact bytes. */
 export interface Invoice extends Readonly<Omit<InvoiceFields, RequiredInvoiceField>> {}
-export class Invoice {
-  /** The TLV stream, exactly as received or built. */
-  readonly bytes: Uint8Array;
-  /** The records of `bytes`, in order (views into it). */
-  readonly records: readonly Bolt12Record[];
-  /** Records of types this implementation does not know (odd, kept as they are). */
-  readonly unknownRecords: readonly Bolt12Record[];
+export class Invoice extends Bolt12Message {
   declare readonly invoiceAmount: bigint;
   declare readonly invoiceCreatedAt: number;
   declare readonly invoicePaymentHash: Uint8Array;
@@ -165,15 +159,7 @@ export class Invoice {
 
   /** Use {@link decodeInvoice}, {@link invoiceFromBytes} or a `respondWith` builder. */
   constructor(parsed: ParsedMessage) {
-    Object.assign(this, parsed.fields);
-    this.bytes = parsed.bytes;
-    this.records = parsed.records;
-    this.unknownRecords = parsed.unknown;
-  }
-
-  /** The `lni1…` string. */
-  toString(uppercase = false): string {
-    return encodeBolt12String('lni', this.bytes, uppercase);
+    super(parsed, 'lni');
   }
 
   /** Seconds since the epoch after which payment should not be attempted. */

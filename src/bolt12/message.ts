@@ -8,6 +8,7 @@ import { bytesEqual } from '../util/bytes.ts';
 import { Bolt12Error, fail } from './errors.ts';
 import { decodeField, tlvFieldName, type Bolt12Fields } from './fields.ts';
 import { parseRecords, type Bolt12Record } from './records.ts';
+import { encodeBolt12String, type Bolt12Prefix } from './string.ts';
 
 /** The TLV stream names, as the signature tags spell them. */
 export type Bolt12Stream = 'offer' | 'invoice_request' | 'invoice';
@@ -80,6 +81,36 @@ export interface ParsedMessage {
   readonly fields: Bolt12Fields;
   /** Records of types this implementation does not know (all odd; kept, signed over, mirrored). */
   readonly unknown: readonly Bolt12Record[];
+}
+
+/**
+ * What every parsed or built offer, invoice request, refund and invoice keeps (LDK's habit): the
+ * exact TLV bytes beside the decoded fields, so re-encoding is exact, unknown odd fields survive
+ * and signatures over them still verify.
+ */
+export abstract class Bolt12Message {
+  /** The TLV stream, exactly as received or built. */
+  readonly bytes: Uint8Array;
+  /** The records of `bytes`, in order (views into it). */
+  readonly records: readonly Bolt12Record[];
+  /** Records of types this implementation does not know (odd, kept as they are). */
+  readonly unknownRecords: readonly Bolt12Record[];
+
+  protected constructor(
+    parsed: ParsedMessage,
+    /** The string form's human-readable prefix. */
+    private readonly hrp: Bolt12Prefix,
+  ) {
+    Object.assign(this, parsed.fields);
+    this.bytes = parsed.bytes;
+    this.records = parsed.records;
+    this.unknownRecords = parsed.unknown;
+  }
+
+  /** The bech32 string form (lowercase; `uppercase` for QR codes). */
+  toString(uppercase = false): string {
+    return encodeBolt12String(this.hrp, this.bytes, uppercase);
+  }
 }
 
 /**

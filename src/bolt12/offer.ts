@@ -9,7 +9,7 @@
 import { toHex } from '../util/bytes.ts';
 import { Bolt12Error, fail } from './errors.ts';
 import { encodeFields, type BlindedPath, type Bolt12Fields } from './fields.ts';
-import {
+import { Bolt12Message,
   BITCOIN_CHAIN,
   chainIn,
   featureIssue,
@@ -21,7 +21,7 @@ import {
   type ParsedMessage,
 } from './message.ts';
 import { joinRecords, makeRecord, sortRecords, type Bolt12Record } from './records.ts';
-import { decodeBolt12StringData, encodeBolt12String } from './string.ts';
+import { decodeBolt12StringData } from './string.ts';
 
 /** The fields of an offer (BOLT 12, "TLV Fields for Offers"). */
 export type OfferFields = Pick<
@@ -88,25 +88,10 @@ export function offerIssues(f: Bolt12Fields, opts: Bolt12ReadOptions = {}, expir
 
 /** A BOLT 12 offer: decoded fields beside the exact bytes they came from. */
 export interface Offer extends Readonly<OfferFields> {}
-export class Offer {
-  /** The TLV stream, exactly as received or built. */
-  readonly bytes: Uint8Array;
-  /** The records of `bytes`, in order (views into it). */
-  readonly records: readonly Bolt12Record[];
-  /** Records of types this implementation does not know (odd, kept as they are). */
-  readonly unknownRecords: readonly Bolt12Record[];
-
+export class Offer extends Bolt12Message {
   /** Use {@link decodeOffer}, {@link offerFromBytes} or {@link OfferBuilder}. */
   constructor(parsed: ParsedMessage) {
-    Object.assign(this, parsed.fields);
-    this.bytes = parsed.bytes;
-    this.records = parsed.records;
-    this.unknownRecords = parsed.unknown;
-  }
-
-  /** The `lno1…` string (lowercase; `uppercase` for QR codes). */
-  toString(uppercase = false): string {
-    return encodeBolt12String('lno', this.bytes, uppercase);
+    super(parsed, 'lno');
   }
 
   /** The offer id as Core Lightning reports it: SHA256 of the offer's TLV bytes. */

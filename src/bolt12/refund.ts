@@ -21,12 +21,12 @@ import { encodeFields, type Bip353Name, type BlindedPath, type Bolt12Fields } fr
 import { InvoiceBuilder, type InvoiceParams } from './invoice-builder.ts';
 import { invreqFieldIssues, invreqSignatureIssue, isOfferResponse } from './invreq-rules.ts';
 import { signRecords, SIGNATURE_TYPE } from './merkle.ts';
-import { BITCOIN_CHAIN, parseMessage, type Bolt12ReadOptions, type ParsedMessage } from './message.ts';
+import { Bolt12Message, BITCOIN_CHAIN, parseMessage, type Bolt12ReadOptions, type ParsedMessage } from './message.ts';
 import { extraRecords, type ExtraRecord } from './offer.ts';
 import { derivePayerKey, isOwnPayerKey } from './payer-key.ts';
 import { payerKeyFromParams } from './invoice-request.ts';
-import { joinRecords, makeRecord, sortRecords, type Bolt12Record } from './records.ts';
-import { decodeBolt12StringData, encodeBolt12String } from './string.ts';
+import { joinRecords, makeRecord, sortRecords } from './records.ts';
+import { decodeBolt12StringData } from './string.ts';
 
 /** The reader's requirements for a refund: an invoice_request without an offer, signature optional. */
 export function refundIssues(parsed: ParsedMessage, opts: Bolt12ReadOptions = {}): Bolt12Error[] {
@@ -40,28 +40,14 @@ type RequiredRefundField = 'invreqMetadata' | 'invreqPayerId' | 'invreqAmount';
 
 /** A BOLT 12 refund: decoded fields beside the exact bytes. */
 export interface Refund extends Readonly<Omit<Bolt12Fields, RequiredRefundField>> {}
-export class Refund {
-  /** The TLV stream, exactly as received or built. */
-  readonly bytes: Uint8Array;
-  /** The records of `bytes`, in order (views into it). */
-  readonly records: readonly Bolt12Record[];
-  /** Records of types this implementation does not know (odd, kept as they are). */
-  readonly unknownRecords: readonly Bolt12Record[];
+export class Refund extends Bolt12Message {
   declare readonly invreqMetadata: Uint8Array;
   declare readonly invreqPayerId: Uint8Array;
   declare readonly invreqAmount: bigint;
 
   /** Use {@link decodeRefund}, {@link refundFromBytes} or {@link RefundBuilder}. */
   constructor(parsed: ParsedMessage) {
-    Object.assign(this, parsed.fields);
-    this.bytes = parsed.bytes;
-    this.records = parsed.records;
-    this.unknownRecords = parsed.unknown;
-  }
-
-  /** The `lnr1…` string. */
-  toString(uppercase = false): string {
-    return encodeBolt12String('lnr', this.bytes, uppercase);
+    super(parsed, 'lnr');
   }
 
   /** Whether it carries a (verified) signature. */
