@@ -14,20 +14,8 @@
 import { isPoint, publicKey, sha256, verifySchnorr } from '../src/crypto/index.ts';
 import { invoiceFromBytes, merkleRoot, parseMessage, RefundBuilder, signatureDigest, type BlindedPath, type Invoice } from '../src/bolt12/index.ts';
 import { featuresFromBits } from '../src/wire/features.ts';
+import { timeUs } from './_timing.ts';
 
-/** Best (lowest) µs per call of each function over `rounds` rounds of `n` calls, taking turns. */
-function timeUs(n: number, rounds: number, fs: (() => void)[]): number[] {
-  for (const f of fs) for (let i = 0; i < Math.min(n, 50); i++) f();
-  const best = fs.map(() => Infinity);
-  for (let r = 0; r < rounds; r++) {
-    fs.forEach((f, k) => {
-      const t0 = performance.now();
-      for (let i = 0; i < n; i++) f();
-      best[k] = Math.min(best[k]!, ((performance.now() - t0) * 1000) / n);
-    });
-  }
-  return best;
-}
 
 const secret = (b: number) => new Uint8Array(32).fill(b);
 

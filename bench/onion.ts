@@ -24,18 +24,10 @@
 import { deterministicRandom, ecdh, isPrivateKey, pointMultiply, publicKey } from '../src/crypto/index.ts';
 import { buildOnionMessage, peelOnionMessage } from '../src/onion-message/index.ts';
 import { encodeOnionMessage } from '../src/wire/messages.ts';
+import { timeUs } from './_timing.ts';
 
-/** Best (lowest) time per operation in µs over `rounds` rounds of `n` calls. */
-function timeUs(n: number, rounds: number, f: () => void): number {
-  for (let i = 0; i < Math.min(n, 50); i++) f();
-  let best = Infinity;
-  for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) f();
-    best = Math.min(best, ((performance.now() - t0) * 1000) / n);
-  }
-  return best;
-}
+/** Best µs per call of `f` over `rounds` rounds of `n` calls. */
+const timeOne = (n: number, rounds: number, f: () => void): number => timeUs(n, rounds, [f])[0]!;
 
 const rnd = deterministicRandom('bench-onion');
 function scalar(): Uint8Array {
@@ -54,9 +46,9 @@ export async function run(): Promise<void> {
   const s = scalar();
   const tweak = scalar();
   const P = ids[0]!;
-  const tEcdh = timeUs(300, rounds, () => ecdh(s, P));
-  const tMul = timeUs(300, rounds, () => pointMultiply(P, tweak));
-  const tBase = timeUs(300, rounds, () => publicKey(s));
+  const tEcdh = timeOne(300, rounds, () => ecdh(s, P));
+  const tMul = timeOne(300, rounds, () => pointMultiply(P, tweak));
+  const tBase = timeOne(300, rounds, () => publicKey(s));
 
   // onion-build: 4 hops (3 clear via + destination), a 200-byte payload.
   const contents = { type: 64n, value: new Uint8Array(200) };
@@ -64,7 +56,7 @@ export async function run(): Promise<void> {
   const dest = ids[3]!;
   const sessionKeys = Array.from({ length: 64 }, () => scalar());
   let i = 0;
-  const tBuild = timeUs(100, rounds, () => {
+  const tBuild = timeOne(100, rounds, () => {
     buildOnionMessage({
       route: { via, destination: { nodeId: dest } },
       final: { contents },
@@ -78,7 +70,7 @@ export async function run(): Promise<void> {
   const b = buildOnionMessage({ route: { via, destination: { nodeId: dest } }, final: { contents }, sessionKey: scalar(), blindingSecret: scalar() });
   const r0 = peelOnionMessage(keys[0]!, b.pathKey, b.packet);
   if (r0.kind !== 'forward') throw new Error('bench: expected a forward');
-  const tPeel = timeUs(200, rounds, () => {
+  const tPeel = timeOne(200, rounds, () => {
     peelOnionMessage(keys[0]!, b.pathKey, b.packet);
   });
   const peelBound = 2 * tEcdh + 2 * tMul;
