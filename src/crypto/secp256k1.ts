@@ -249,7 +249,9 @@ export function verifySchnorr(msg32: Uint8Array, pub: Uint8Array, sig64: Uint8Ar
   if (!(pub instanceof Uint8Array)) return false;
   let x: Uint8Array;
   if (pub.length === 33) {
-    if (!isPoint(pub)) return false;
+    // BIP340 verification lifts x (failing when it is not on the curve) and ignores the parity,
+    // so checking the whole point first would only decompress it twice.
+    if (pub[0] !== 0x02 && pub[0] !== 0x03) return false;
     x = pub.subarray(1);
   } else if (pub.length === 32) {
     x = pub;

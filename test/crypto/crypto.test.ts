@@ -127,3 +127,26 @@ describe('secp256k1', () => {
     expect(c.isPoint(fromHex('04' + '11'.repeat(32)))).toBe(false);
   });
 });
+
+describe('verifySchnorr key forms', () => {
+  it('refuses a 33-byte key whose x is not on the curve, or with a bad prefix, on both back-ends', () => {
+    const sk = fromHex('b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef');
+    const msg = c.sha256(utf8.encode('m'));
+    const sig = c.signSchnorr(msg, sk);
+    for (const b of ['tiny', 'noble'] as const) {
+      c.useSecp256k1Backend(b);
+      const pub = c.publicKey(sk);
+      expect(c.verifySchnorr(msg, pub, sig)).toBe(true);
+      const otherParity = pub.slice();
+      otherParity[0] = pub[0] === 2 ? 3 : 2; // BIP340 keys are x-only: parity does not matter
+      expect(c.verifySchnorr(msg, otherParity, sig)).toBe(true);
+      const badPrefix = pub.slice();
+      badPrefix[0] = 4;
+      expect(c.verifySchnorr(msg, badPrefix, sig)).toBe(false);
+      // x = 5 is not on secp256k1 (5^3 + 7 = 132 is not a square mod p)
+      const offCurve = fromHex('02' + '00'.repeat(31) + '05');
+      expect(c.isPoint(offCurve)).toBe(false);
+      expect(c.verifySchnorr(msg, offCurve, sig)).toBe(false);
+    }
+  });
+});
