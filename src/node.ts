@@ -2,7 +2,7 @@
 // programmatic API. No global state: many Nodes live in one process.
 import { chmodSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, statSync, writeSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hkdfSha256, isPrivateKey, publicKey, secureRandom, type RandomSource } from './crypto/index.ts';
+import { hkdfSha256, isPrivateKey, pbkdf2Sha512, publicKey, secureRandom, type RandomSource } from './crypto/index.ts';
 import { systemClock, type Clock } from './util/clock.ts';
 import { createLogger, formatLogRecord, type LogLevel, type LogSink, type Logger } from './util/log.ts';
 import { toHex } from './util/bytes.ts';
@@ -61,14 +61,46 @@ export function nodeSecretFromHsmSecret(hsmSecret: Uint8Array): Uint8Array {
   }
 }
 
-/** Read `<dir>/hsm_secret`, creating it (32 random bytes, mode 0600) on first start. */
+/**
+ * The 32 bytes the node key is derived from, out of an `hsm_secret` file in any format Core
+ * Lightning writes (common/hsm_secret.c `detect_hsm_secret_type`), so a CLN data directory's
+ * secret gives the same node id here:
+ * - 32 bytes: the legacy plain secret, used as it is;
+ * - 73 bytes: the legacy encrypted format (needs CLN's passphrase): refused;
+ * - longer, first 32 bytes zero: a BIP39 mnemonic without passphrase (CLN ≥ 25.12): the seed is
+ *   PBKDF2-HMAC-SHA512(NFKD(mnemonic), "mnemonic", 2048, 64) and the node key comes from its
+ *   first 32 bytes (hsmd/libhsmd.c);
+ * - longer, first 32 bytes not zero: a mnemonic with a passphrase: refused.
+ */
+export function hsmSecretSeed(file: Uint8Array, path = 'hsm_secret'): Uint8Array {
+  if (file.length < 32) throw new NodeError(`${path}: too short (${file.length} bytes; a hsm_secret has at least 32)`);
+  if (file.length === 32) return file;
+  if (file.length === 73) throw new NodeError(`${path}: an encrypted hsm_secret (Core Lightning's 73-byte format) is not supported`);
+  if (!file.subarray(0, 32).every((b) => b === 0)) {
+    throw new NodeError(`${path}: a mnemonic hsm_secret protected by a passphrase is not supported`);
+  }
+  let mnemonic: string;
+  try {
+    mnemonic = new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(32)).normalize('NFKD');
+  } catch {
+    throw new NodeError(`${path}: the mnemonic after the first 32 bytes is not UTF-8`);
+  }
+  const words = mnemonic.split(' ');
+  if (words.length < 12 || words.length > 24 || words.length % 3 !== 0 || words.some((w) => !/^[\p{L}\p{M}]+$/u.test(w))) {
+    throw new NodeError(`${path}: the mnemonic after the first 32 bytes is not 12 to 24 BIP39 words separated by single spaces`);
+  }
+  const enc = new TextEncoder();
+  return pbkdf2Sha512(enc.encode(mnemonic), enc.encode('mnemonic'), 2048, 64).subarray(0, 32);
+}
+
+/** Read `<dir>/hsm_secret` (any format {@link hsmSecretSeed} takes), creating it (32 random bytes, mode 0600) on first start. */
 export function loadOrCreateHsmSecret(dir: string, random: RandomSource): Uint8Array {
   const p = join(dir, 'hsm_secret');
   if (existsSync(p)) {
     const b = new Uint8Array(readFileSync(p));
-    if (b.length !== 32) throw new NodeError(`${p}: hsm_secret must be exactly 32 bytes (found ${b.length})`);
+    const seed = hsmSecretSeed(b, p);
     if ((statSync(p).mode & 0o077) !== 0) chmodSync(p, 0o600);
-    return b;
+    return seed;
   }
   const secret = random(32);
   // 'wx': never overwrite a secret that appeared meanwhile.

@@ -1,10 +1,10 @@
 // Two `Node`s in one process, on real sockets: TCP and WebSocket, each direction, `init`
 // exchanged, and 1,100 pings each way — past the first BOLT 8 key rotation (every 1000 messages).
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Node, nodeSecretFromHsmSecret } from '../src/node.ts';
+import { Node, NodeError, hsmSecretSeed, nodeSecretFromHsmSecret } from '../src/node.ts';
 import { deterministicRandom, publicKey } from '../src/crypto/index.ts';
 import { fromHex, toHex } from '../src/util/bytes.ts';
 import { memorySink } from '../src/util/log.ts';
@@ -66,5 +66,29 @@ describe('Node', () => {
     nodes.push(n2);
     expect(n2.nodeIdHex).toBe(id);
     expect(sink.records.some((r) => r.msg.includes(id))).toBe(true);
+  });
+
+  it("reads Core Lightning's mnemonic hsm_secret (CLN >= 25.12) and gets CLN's node id", async () => {
+    // A CLN v26.06 regtest node created this file (32 zero bytes: no passphrase, then the BIP39
+    // mnemonic); `lightning-cli getinfo` gave the id below.
+    const mnemonic = 'aspect auto symptom license vault oil cross lava mouse hill reopen ignore';
+    const file = new Uint8Array([...new Uint8Array(32), ...new TextEncoder().encode(mnemonic)]);
+    const clnId = '02a7e9efa9d099256ed7fffe3a8b3b35dda3fcaab27bd3f0c9d4bf4650dba5a1ec';
+    expect(toHex(publicKey(nodeSecretFromHsmSecret(hsmSecretSeed(file))))).toBe(clnId);
+    const dir = mkdtempSync(join(tmpdir(), 'b12cln-'));
+    mkdirSync(join(dir, 'regtest'));
+    writeFileSync(join(dir, 'regtest', 'hsm_secret'), file, { mode: 0o600 });
+    const n = await Node.start({ datadir: dir, port: null });
+    nodes.push(n);
+    expect(n.nodeIdHex).toBe(clnId);
+  });
+
+  it('refuses hsm_secret formats it cannot read, saying which', () => {
+    const words = new TextEncoder().encode('aspect auto symptom license vault oil cross lava mouse hill reopen ignore');
+    expect(() => hsmSecretSeed(new Uint8Array(31))).toThrow(/too short/);
+    expect(() => hsmSecretSeed(new Uint8Array(73))).toThrow(/encrypted hsm_secret/);
+    expect(() => hsmSecretSeed(new Uint8Array([...new Uint8Array(32).fill(1), ...words]))).toThrow(/passphrase/);
+    expect(() => hsmSecretSeed(new Uint8Array([...new Uint8Array(32), 0xff, 0xfe]))).toThrow(/not UTF-8/);
+    expect(() => hsmSecretSeed(new Uint8Array([...new Uint8Array(32), ...words.subarray(0, 20)]))).toThrow(NodeError);
   });
 });

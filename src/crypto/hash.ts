@@ -1,5 +1,5 @@
 // Hashes, MACs and key derivation, served by node:crypto (native, ~10x the pure-JS rate).
-import { createHash, createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, pbkdf2Sync } from 'node:crypto';
 
 /** SHA256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -21,6 +21,11 @@ export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array 
  */
 export function hkdfSha256(salt: Uint8Array, ikm: Uint8Array, length = 64, info: Uint8Array = new Uint8Array(0)): Uint8Array {
   return new Uint8Array(hkdfSync('sha256', ikm, salt, info, length));
+}
+
+/** PBKDF2-HMAC-SHA512 (RFC 8018), as BIP39 turns a mnemonic into a seed. */
+export function pbkdf2Sha512(password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array {
+  return new Uint8Array(pbkdf2Sync(password, salt, iterations, length, 'sha512'));
 }
 
 const tagCache = new Map<string, Uint8Array>();
