@@ -144,6 +144,13 @@ export class OnionMessenger {
    * Dummy hops pad it to `paths.minPathLength` hops; every hop's data has the same length.
    */
   createReplyPath(context: Uint8Array, opts: ReplyPathOptions = {}): BlindedPath {
+    // `via` here is hops ({ nodeId, shortChannelId? }), where `send` takes bare node ids: check the
+    // shape at the boundary so a mix-up is a typed error, not a crypto error from deep inside.
+    (opts.via ?? []).forEach((h, i) => {
+      if (!h || typeof h !== 'object' || !(h.nodeId instanceof Uint8Array) || !isPoint(h.nodeId)) {
+        throw new OnionMessageSendError('bad_reply_path', `via[${i}]: should be { nodeId: <33-byte node id>, shortChannelId? }`);
+      }
+    });
     const pathId = this.auth.create({
       purpose: opts.purpose ?? 'reply',
       context,
@@ -478,7 +485,10 @@ export class OnionMessenger {
     if (!/rate-?limit/i.test(text) || !/onion/i.test(text)) return;
     const key = toHex(peer.nodeId);
     const now = this.clock.now();
-    const rate = this.rates.penalize(key, now);
+    // CLN says its limit: "Ratelimited onion_message: exceeded one per 250msec".
+    const stated = /one per\s*([0-9]+)\s*msec/i.exec(text);
+    const limit = stated && Number(stated[1]) > 0 ? 1000 / Number(stated[1]) : undefined;
+    const rate = this.rates.penalize(key, now, limit);
     this.totals.warningsReceived++;
     this.peerCounters(key).warningsReceived++;
     this.log.info(`peer ${key.slice(0, 16)} rate-limits our onion messages; pacing at ${rate.toFixed(2)}/s`);

@@ -14,7 +14,12 @@ interface OutboundState {
   bucket: TokenBucket;
   rate: number;
   penalizedAt: number;
+  /** The most the peer said it takes (messages/s), kept for as long as we track the peer. */
+  cap: number;
 }
+
+/** How close to a peer's stated limit we pace (TCP may deliver two of our messages together). */
+const CAP_MARGIN = 0.8;
 
 function boundedSet<V>(m: Map<string, V>, key: string, v: V, max: number): V {
   if (m.size >= max) {
@@ -53,10 +58,16 @@ export class PeerRateLimits {
     return this.outboundState(key, now).bucket;
   }
 
-  /** A rate-limit warning from `key`: halve its pace (floor `minOutboundRatePerSec`), no burst. */
-  penalize(key: string, now: number): number {
+  /**
+   * A rate-limit warning from `key`: halve its pace (floor `minOutboundRatePerSec`), no burst.
+   * When the warning states the peer's limit (`peerLimitPerSec`), never pace above 80% of it again:
+   * Core Lightning warns only once per connection (connectd/onion_message.c), then drops silently,
+   * so halving alone could leave us above its limit for good.
+   */
+  penalize(key: string, now: number, peerLimitPerSec?: number): number {
     const st = this.outboundState(key, now);
-    st.rate = Math.max(this.limits.minOutboundRatePerSec, st.rate / 2);
+    if (peerLimitPerSec !== undefined && peerLimitPerSec > 0) st.cap = Math.min(st.cap, peerLimitPerSec * CAP_MARGIN);
+    st.rate = Math.max(this.limits.minOutboundRatePerSec, Math.min(st.rate / 2, st.cap));
     st.penalizedAt = now;
     st.bucket.reconfigure(st.rate, 1, now);
     return st.rate;
@@ -74,11 +85,11 @@ export class PeerRateLimits {
       st = boundedSet(
         this.outbound,
         key,
-        { bucket: new TokenBucket(l.outboundRatePerSec, l.outboundBurst, now), rate: l.outboundRatePerSec, penalizedAt: -Infinity },
+        { bucket: new TokenBucket(l.outboundRatePerSec, l.outboundBurst, now), rate: l.outboundRatePerSec, penalizedAt: -Infinity, cap: Infinity },
         l.maxTrackedPeers,
       );
-    } else if (st.rate < l.outboundRatePerSec && now - st.penalizedAt >= l.outboundRecoverySec) {
-      st.rate = Math.min(l.outboundRatePerSec, st.rate * 2);
+    } else if (st.rate < Math.min(l.outboundRatePerSec, st.cap) && now - st.penalizedAt >= l.outboundRecoverySec) {
+      st.rate = Math.min(l.outboundRatePerSec, st.cap, st.rate * 2);
       st.penalizedAt = now;
       st.bucket.reconfigure(st.rate, st.rate >= l.outboundRatePerSec ? l.outboundBurst : 1, now);
     }

@@ -98,6 +98,8 @@ describe('bolt12d + bolt12-cli', () => {
     const w = await cli(b.dir, 'connect', ia.id, '127.0.0.1', String(ia.binding.find((x: any) => x.type === 'websocket').port), 'ws');
     expect(w.code).toBe(0);
     expect((await cli(b.dir, 'ping', ia.id)).json).toEqual({ totlen: 132 });
+    // Core Lightning's notation for a WebSocket peer's address
+    expect((await cli(b.dir, 'listpeers', ia.id)).json.peers[0].netaddr[0]).toMatch(/^\(ws\)127\.0\.0\.1:[0-9]+$/);
   });
 
   it('answers bad input with JSON-RPC errors and a non-zero exit', async () => {

@@ -152,6 +152,15 @@ describe('messenger pacing and queues (manual clock)', () => {
     expect(om.stats().droppedTotal).toBe(0);
   });
 
+  it('createReplyPath refuses a malformed via with a typed error naming the hop', () => {
+    const { om } = setup();
+    const bad = [[new Uint8Array(33)], [{ nodeId: new Uint8Array(5) }], [null]] as unknown[];
+    for (const via of bad) {
+      expect(() => om.createReplyPath(new Uint8Array(1), { via: via as never })).toThrow(OnionMessageSendError);
+      expect(() => om.createReplyPath(new Uint8Array(1), { via: via as never })).toThrow(/via\[0\]/);
+    }
+  });
+
   it('refuses with queue_full beyond maxOwnQueuedPerPeer (never a silent drop)', () => {
     const { reg, om } = setup({ maxOwnQueuedPerPeer: 5 });
     const p = reg.add('p');
@@ -192,7 +201,28 @@ describe('messenger pacing and queues (manual clock)', () => {
     expect(rate()).toBe(2);
     clock.advance(60);
     om.pump();
-    expect(rate()).toBeCloseTo(1 / 0.3);
+    // back up, but no higher than 80% of the limit the peer stated (one per 250 ms = 4/s)
+    expect(rate()).toBeCloseTo(3.2);
+  });
+
+  it("a warning that states the peer's limit caps our pace below it for good (CLN warns only once)", () => {
+    const { clock, reg, om } = setup({ outboundRatePerSec: 100, outboundBurst: 10 });
+    const p = reg.add('cln');
+    const rate = () => om.stats().peers.find((x) => x.nodeId === toHex(p.nodeId))?.outboundRatePerSec;
+    om.send({ nodeId: p.nodeId }, { type: CUSTOM, value: new Uint8Array(1) });
+    expect(rate()).toBe(100);
+    reg.deliver(p, MSG.warning, encodeWarning({ channelId: new Uint8Array(32), data: utf8.encode('Ratelimited onion_message: exceeded one per 250msec') }));
+    expect(rate()).toBeCloseTo(3.2); // not 50/s: halving alone would stay above CLN's 4/s
+    for (let i = 0; i < 5; i++) {
+      clock.advance(61);
+      om.pump();
+    }
+    expect(rate()).toBeCloseTo(3.2);
+    // a warning without a stated limit only halves
+    const q = reg.add('other');
+    om.send({ nodeId: q.nodeId }, { type: CUSTOM, value: new Uint8Array(1) });
+    reg.deliver(q, MSG.warning, encodeWarning({ channelId: new Uint8Array(32), data: utf8.encode('ratelimited onion messages') }));
+    expect(om.stats().peers.find((x) => x.nodeId === toHex(q.nodeId))?.outboundRatePerSec).toBe(50);
   });
 
   it('forwards share a global byte budget (oldest dropped, counted) and expire after 10 s', () => {

@@ -50,7 +50,8 @@ function peerJson(p: Peer, onion: Map<string, object>) {
     id,
     connected: p.connected,
     num_channels: 0,
-    netaddr: [p.remoteAddress],
+    // Core Lightning writes WebSocket peers' addresses as `(ws)host:port` (common/wireaddr.c)
+    netaddr: [p.transport === 'ws' ? `(ws)${p.remoteAddress}` : p.remoteAddress],
     features: peerFeaturesHex(p),
     // bolt12d extension: this peer's onion message counters and queues (BOLT 4 rate limits)
     ...(om ? { onion_messages: snake(om) } : {}),
