@@ -41,6 +41,8 @@ async function main(): Promise<number> {
     process.stderr.write(`bolt12d: ${e instanceof ConfigError ? '' : 'cannot start: '}${(e as Error).message}\n`);
     return 1;
   }
+  // A promise nobody awaited must not take the daemon (and every peer) down: log it loudly.
+  process.on('unhandledRejection', (e) => daemon.node.logger.error(`unhandled rejection: ${(e as Error)?.stack ?? String(e)}`));
   const onSignal = () => void daemon.shutdown();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
