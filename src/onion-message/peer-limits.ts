@@ -67,7 +67,8 @@ export class PeerRateLimits {
   penalize(key: string, now: number, peerLimitPerSec?: number): number {
     const st = this.outboundState(key, now);
     if (peerLimitPerSec !== undefined && peerLimitPerSec > 0) st.cap = Math.min(st.cap, peerLimitPerSec * CAP_MARGIN);
-    st.rate = Math.max(this.limits.minOutboundRatePerSec, Math.min(st.rate / 2, st.cap));
+    // The floor keeps a warning from starving a peer, but a limit the peer stated wins over it.
+    st.rate = Math.min(st.cap, Math.max(this.limits.minOutboundRatePerSec, st.rate / 2));
     st.penalizedAt = now;
     st.bucket.reconfigure(st.rate, 1, now);
     return st.rate;
