@@ -32,7 +32,7 @@ export const LAYERS = [
   'bin',
 ] as const;
 
-const CRYPTO_LIBS = [/^node:crypto$/, /^crypto$/, /^tiny-secp256k1(\/|$)/, /^@noble\//];
+const CRYPTO_LIBS = [/^node:crypto$/, /^crypto$/, /^tiny-secp256k1(\/|$)/, /^@noble\//, /^sodium-native(\/|$)/];
 
 /** The layer index of a path relative to src/ (e.g. `wire/tlv.ts` → 2), or -1 if not in a row. */
 export function layerOf(relPath: string): number {
@@ -45,6 +45,8 @@ export function importsOf(source: string): string[] {
   const out: string[] = [];
   const re = /(?:^|[;\s])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|(?:^|[;\s])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
   for (const m of source.matchAll(re)) out.push((m[1] ?? m[2] ?? m[3])!);
+  // require('x') and createRequire(import.meta.url)('x')
+  for (const m of source.matchAll(/(?:\brequire|\))\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1]!);
   return out;
 }
 
@@ -99,6 +101,9 @@ describe('layering', () => {
     expect(checkFile('wire/x.ts', "import { Peer } from '../transport/index.ts';")[0]?.why).toMatch(/layer wire imports transport/);
     expect(checkFile('bolt12/x.ts', "import { createHash } from 'node:crypto';")[0]?.why).toMatch(/only src\/crypto/);
     expect(checkFile('bolt12/x.ts', "export * from '@noble/curves/secp256k1.js';")[0]?.why).toMatch(/only src\/crypto/);
+    expect(checkFile('noise/x.ts', "import sodium from 'sodium-native';")[0]?.why).toMatch(/only src\/crypto/);
+    expect(checkFile('noise/x.ts', "const s = createRequire(import.meta.url)('sodium-native');")[0]?.why).toMatch(/only src\/crypto/);
+    expect(checkFile('wire/x.ts', "const c = require('node:crypto');")[0]?.why).toMatch(/only src\/crypto/);
     expect(checkFile('wire/x.ts', "const m = await import('../node.ts');")[0]?.why).toMatch(/imports node.ts/);
     expect(checkFile('misc/x.ts', '')[0]?.why).toMatch(/not in any layer/);
     expect(checkFile('transport/x.ts', "import { a } from '../wire/index.ts';\nimport { b } from '../crypto/index.ts';")).toEqual([]);

@@ -4,7 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as c from '../../src/crypto/index.ts';
 import { fromHex, toHex, utf8 } from '../../src/util/bytes.ts';
 
-afterEach(() => c.useSecp256k1Backend('tiny'));
+afterEach(() => {
+  c.useSecp256k1Backend('tiny');
+  c.useAeadBackend('auto');
+});
 
 describe('symmetric', () => {
   it('ChaCha20-Poly1305 matches RFC 8439 §2.8.2', () => {
@@ -20,6 +23,29 @@ describe('symmetric', () => {
     bad[3]! ^= 1;
     expect(() => c.chacha20poly1305Decrypt(key, nonce, ad, bad)).toThrow(c.AeadError);
     expect(() => c.chacha20poly1305Decrypt(key, nonce, ad, new Uint8Array(5))).toThrow(c.AeadError);
+  });
+  it('libsodium (small messages) and node:crypto (all) seal and open alike, at every size boundary', () => {
+    expect(c.aeadBackendName()).toMatch(/libsodium/); // sodium-native is a dependency: it must load here
+    const r = c.deterministicRandom('aead');
+    for (const n of [0, 1, 2, 16, 100, 1000, 8191, 8192, 8193, 20000, 65535]) {
+      const key = r(32);
+      const nonce = r(12);
+      const ad = n % 2 ? r(7) : new Uint8Array(0);
+      const pt = r(n);
+      c.useAeadBackend('auto');
+      const a = c.chacha20poly1305Encrypt(key, nonce, ad, pt);
+      c.useAeadBackend('node');
+      const b = c.chacha20poly1305Encrypt(key, nonce, ad, pt);
+      expect(toHex(a)).toBe(toHex(b));
+      for (const backend of ['auto', 'node'] as const) {
+        c.useAeadBackend(backend);
+        expect(toHex(c.chacha20poly1305Decrypt(key, nonce, ad, a))).toBe(toHex(pt));
+        const bad = a.slice();
+        bad[bad.length - 1]! ^= 0x80;
+        expect(() => c.chacha20poly1305Decrypt(key, nonce, ad, bad)).toThrow(c.AeadError);
+        expect(() => c.chacha20poly1305Decrypt(key, r(12), ad, a)).toThrow(c.AeadError);
+      }
+    }
   });
   it('ChaCha20 key stream matches RFC 8439 §2.4.2 (counter 1 = skip one block)', () => {
     const key = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
