@@ -176,3 +176,29 @@ describe('verifySchnorr key forms', () => {
     }
   });
 });
+
+describe('point operations validate their points (the library parses them: no double check)', () => {
+  it('refuses off-curve and badly encoded points with a typed error, on both back-ends', () => {
+    const sk = fromHex('00'.repeat(31) + '07');
+    const good = c.publicKey(sk);
+    const offCurve = fromHex('02' + '00'.repeat(31) + '05');
+    const badPrefix = fromHex('05' + toHex(good.subarray(1)));
+    const h = c.sha256(utf8.encode('x'));
+    for (const b of ['tiny', 'noble'] as const) {
+      c.useSecp256k1Backend(b);
+      for (const p of [offCurve, badPrefix, good.subarray(0, 32)]) {
+        expect(() => c.ecdh(sk, p)).toThrow(c.Secp256k1Error);
+        expect(() => c.pointMultiply(p, sk)).toThrow(c.Secp256k1Error);
+        expect(() => c.pointAdd(p, good)).toThrow(c.Secp256k1Error);
+        expect(() => c.pointAdd(good, p)).toThrow(c.Secp256k1Error);
+        expect(c.verifyEcdsa(h, p, c.signEcdsa(h, sk))).toBe(false);
+      }
+      // P + (−P) is the point at infinity
+      const neg = good.slice();
+      neg[0] = good[0] === 2 ? 3 : 2;
+      expect(() => c.pointAdd(good, neg)).toThrow(/infinity/);
+      expect(c.verifyEcdsa(h, good, c.signEcdsa(h, sk))).toBe(true);
+    }
+  });
+});
+
