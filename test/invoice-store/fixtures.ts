@@ -1,9 +1,10 @@
 // Shared fixtures for the invoice-store tests: deterministic invoices and a store on a ManualClock.
+import { afterEach } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../../src/crypto/index.ts';
-import { manualScheduler, openInvoiceStore, type NewInvoice } from '../../src/invoice-store/index.ts';
+import { manualScheduler, openInvoiceStore, type InvoiceStore, type NewInvoice } from '../../src/invoice-store/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { utf8 } from '../../src/util/bytes.ts';
 
@@ -41,6 +42,23 @@ export function memStore(clock = new ManualClock(T0)) {
   const scheduler = manualScheduler();
   const store = openInvoiceStore({ path: ':memory:', clock, scheduler });
   return { store, clock, scheduler };
+}
+
+/**
+ * For a test file: returns a `memStore` maker whose stores are all closed after each test.
+ * Call at the top level of the file (it registers an `afterEach`).
+ */
+export function closingMemStores(): () => ReturnType<typeof memStore> {
+  let open: InvoiceStore[] = [];
+  afterEach(async () => {
+    for (const s of open) await s.close();
+    open = [];
+  });
+  return () => {
+    const s = memStore();
+    open.push(s.store);
+    return s;
+  };
 }
 
 /** A fresh temp directory, removed by the returned cleanup. */

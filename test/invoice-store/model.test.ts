@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { InvoiceStatus } from '../../src/invoice-store/index.ts';
-import { memStore, newInvoice, T0 } from './fixtures.ts';
+import { memStore, newInvoice } from './fixtures.ts';
 
 type Cmd =
   | { k: 'create'; label: string; ttl: number }

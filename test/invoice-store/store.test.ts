@@ -1,20 +1,11 @@
 // Operations and state changes of the invoice store, on a ManualClock.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { sha256 } from '../../src/crypto/index.ts';
-import { InvoiceStoreError, toClnJson, type InvoiceStore } from '../../src/invoice-store/index.ts';
+import { InvoiceStoreError, toClnJson } from '../../src/invoice-store/index.ts';
 import { toHex } from '../../src/util/bytes.ts';
-import { memStore, newInvoice, T0 } from './fixtures.ts';
+import { closingMemStores, newInvoice, T0 } from './fixtures.ts';
 
-let open: InvoiceStore[] = [];
-function store() {
-  const s = memStore();
-  open.push(s.store);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open) await s.close();
-  open = [];
-});
+const store = closingMemStores();
 
 async function rejection(p: Promise<unknown>): Promise<InvoiceStoreError> {
   try {

@@ -1,19 +1,10 @@
 // waitInvoice, waitAnyInvoice and wait: each path (paid, expired, deleted, timeout, abort, close),
 // driven by a ManualClock; plus the real-timer wake-up.
-import { afterEach, describe, expect, it } from 'vitest';
-import { InvoiceStoreError, openInvoiceStore, timerScheduler, type InvoiceStore } from '../../src/invoice-store/index.ts';
-import { memStore, newInvoice, settle, T0 } from './fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { InvoiceStoreError, openInvoiceStore, timerScheduler } from '../../src/invoice-store/index.ts';
+import { closingMemStores, memStore, newInvoice, settle, T0 } from './fixtures.ts';
 
-let open: InvoiceStore[] = [];
-function store() {
-  const s = memStore();
-  open.push(s.store);
-  return s;
-}
-afterEach(async () => {
-  for (const s of open) await s.close();
-  open = [];
-});
+const store = closingMemStores();
 
 /** Tracks a promise's outcome without awaiting it. */
 function track<T>(p: Promise<T>) {
@@ -235,11 +226,11 @@ describe('real timers', () => {
   it('the default scheduler wakes waitinvoice at the expiry second of a real clock', async () => {
     const clock = { now: () => Date.now() / 1000 };
     const s = openInvoiceStore({ path: ':memory:', clock, scheduler: timerScheduler });
-    open.push(s);
     const expiresAt = Math.floor(clock.now()) + 1;
     await s.create(newInvoice('a', { expiresAt }));
     const r = await s.waitInvoice('a');
     expect(r.status).toBe('expired');
     expect(clock.now()).toBeGreaterThanOrEqual(expiresAt);
+    await s.close();
   });
 });
