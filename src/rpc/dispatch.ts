@@ -53,16 +53,22 @@ export class MethodTable<Ctx> {
   }
 
   /** Answer one parsed request. Never throws. */
-  async dispatch(req: unknown, ctx: Ctx): Promise<JsonRpcResponse> {
-    const id = typeof req === 'object' && req !== null && 'id' in req ? (req as { id: unknown }).id : null;
+  async dispatch(req: unknown, ctx: Ctx, signal?: AbortSignal): Promise<JsonRpcResponse> {
+    let id = typeof req === 'object' && req !== null && 'id' in req ? (req as { id: unknown }).id : null;
     try {
       if (typeof req !== 'object' || req === null || Array.isArray(req)) throw new RpcError(-32600, 'Invalid request: not an object');
+      // JSON-RPC 2.0: an id is a string, a number or null (Core Lightning: "Expected string/primitive
+      // for id"). An object or array is refused, not echoed: a deeply nested one cannot be written back.
+      if (id !== null && typeof id === 'object') {
+        id = null;
+        throw new RpcError(-32600, 'Invalid request: id must be a string, a number or null');
+      }
       const r = req as { method?: unknown; params?: unknown };
       if (typeof r.method !== 'string') throw new RpcError(-32600, 'Invalid request: method must be a string');
       const m = this.methods.get(r.method);
       if (!m) throw new RpcError(-32601, `Unknown command '${r.method}'`);
       const params = MethodTable.bindParams(m as RpcMethod<unknown>, r.params);
-      const result = await m.handler(params, ctx);
+      const result = await m.handler(params, ctx, signal);
       return { jsonrpc: '2.0', id, result: result ?? {} };
     } catch (e) {
       if (e instanceof RpcError) {

@@ -35,6 +35,7 @@ export class JsonStreamSplitter {
   push(chunk: string): string[] {
     this.buf += chunk;
     const out: string[] = [];
+    let garbageAt = -2;
     for (let i = this.scanned; i < this.buf.length; i++) {
       const c = this.buf[i]!;
       if (this.inString) {
@@ -48,8 +49,11 @@ export class JsonStreamSplitter {
           this.start = i;
           this.depth = 1;
         } else if (!/\s/.test(c)) {
-          // Garbage between texts: hand it over as its own text so the caller answers a parse error.
-          out.push(c);
+          // Garbage between texts: hand it over as its own text so the caller answers a parse error
+          // (one text, and one error, per run of stray characters, not per character).
+          if (garbageAt === i - 1) out[out.length - 1] += c;
+          else out.push(c);
+          garbageAt = i;
         }
         continue;
       }

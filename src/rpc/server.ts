@@ -9,6 +9,11 @@ import type { MethodTable } from './dispatch.ts';
 
 export const RPC_FILENAME = 'lightning-rpc';
 
+/** Per connection: requests read but not answered yet (count, characters), and answer bytes the client has not taken. */
+const MAX_QUEUED_REQUESTS = 1024;
+const MAX_QUEUED_CHARS = 16 * 1024 * 1024;
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+
 export class RpcServer<Ctx> {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
@@ -40,39 +45,98 @@ export class RpcServer<Ctx> {
     this.sockets.add(s);
     s.setEncoding('utf8');
     const splitter = new JsonStreamSplitter();
-    // Answers go out in request order even when a later one finishes first.
-    let chain: Promise<void> = Promise.resolve();
+    // Aborted when the client goes away: its waitinvoice/waitanyinvoice/wait stop waiting.
+    const gone = new AbortController();
+    // Requests are answered one at a time, in order, by one loop over a queue. (Not a chain of
+    // promises: V8 walks a pending chain on every throw, so 64 KiB of garbage, one parse error per
+    // character, cost O(n²) and froze the process for tens of seconds.)
+    const queue: string[] = [];
+    let head = 0;
+    let running = false;
+    let queuedChars = 0;
+    let failed = false;
+    // Back-pressure: while too many requests wait behind a slow one (waitinvoice…) or the client
+    // does not read its answers, stop reading from it; memory per connection stays bounded.
+    const flow = (): void => {
+      if (s.destroyed) return;
+      const over = queue.length - head > MAX_QUEUED_REQUESTS || queuedChars > MAX_QUEUED_CHARS || s.writableLength > MAX_UNSENT_BYTES;
+      if (over && !s.isPaused()) s.pause();
+      else if (!over && s.isPaused()) s.resume();
+    };
+    const run = async (): Promise<void> => {
+      running = true;
+      try {
+        while (head < queue.length && !s.destroyed) {
+          const t = queue[head]!;
+          const out = await this.answer(t, gone.signal);
+          queue[head++] = '';
+          queuedChars -= t.length;
+          if (head >= 4096) {
+            queue.splice(0, head);
+            head = 0;
+          }
+          if (!s.destroyed && !s.writableEnded) s.write(out);
+          flow();
+        }
+      } catch (e) {
+        this.logger.error(`rpc: ${(e as Error)?.stack ?? String(e)}`);
+        s.destroy();
+      } finally {
+        queue.length = 0;
+        head = 0;
+        queuedChars = 0;
+        running = false;
+      }
+    };
+    s.on('drain', flow);
     s.on('data', (chunk: string) => {
+      if (failed) return;
       let texts: string[];
       try {
         texts = splitter.push(chunk);
       } catch (e) {
-        s.end(stringifyJson({ jsonrpc: '2.0', id: null, error: { code: -32700, message: (e as Error).message } }) + '\n\n');
+        // The stream can no longer be split: answer, then close (reading nothing more).
+        failed = true;
+        s.end(stringifyJson({ jsonrpc: '2.0', id: null, error: { code: -32700, message: (e as Error).message } }) + '\n\n', () => s.destroy());
         return;
       }
       for (const t of texts) {
-        chain = chain.then(async () => {
-          let req: unknown;
-          try {
-            req = JSON.parse(t);
-          } catch {
-            if (!s.destroyed) s.write(stringifyJson({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: invalid JSON' } }) + '\n\n');
-            return;
-          }
-          const res = await this.table.dispatch(req, this.ctx);
-          if (res.error) this.logger.debug(`rpc ${(req as { method?: string }).method}: error ${res.error.code} ${res.error.message}`);
-          if (!s.destroyed) s.write(stringifyJson(res) + '\n\n');
-        });
+        queue.push(t);
+        queuedChars += t.length;
       }
+      flow();
+      if (!running && head < queue.length) void run();
     });
     s.on('error', () => s.destroy());
-    s.on('close', () => this.sockets.delete(s));
+    s.on('close', () => {
+      this.sockets.delete(s);
+      gone.abort();
+    });
+  }
+
+  /** One request text → its answer, ready to write. Never throws. */
+  private async answer(t: string, signal: AbortSignal): Promise<string> {
+    let req: unknown;
+    try {
+      req = JSON.parse(t);
+    } catch {
+      return stringifyJson({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: invalid JSON' } }) + '\n\n';
+    }
+    const res = await this.table.dispatch(req, this.ctx, signal);
+    if (res.error) this.logger.debug(`rpc ${String(typeof req === 'object' && req !== null ? (req as { method?: unknown }).method : undefined)}: error ${res.error.code} ${res.error.message}`);
+    try {
+      return stringifyJson(res) + '\n\n';
+    } catch (e) {
+      return stringifyJson({ jsonrpc: '2.0', id: null, error: { code: -1, message: `internal error: answer not serializable: ${(e as Error).message}` } }) + '\n\n';
+    }
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    for (const s of this.sockets) s.end();
+    // A back-pressured (paused) connection would never read the client's end: drop it now.
+    for (const s of this.sockets) if (s.isPaused()) s.destroy();
+    else s.end();
     if (server) await new Promise<void>((r) => server.close(() => r()));
     for (const s of this.sockets) s.destroy();
   }

@@ -23,5 +23,6 @@ export interface RpcMethod<Ctx = unknown> {
   /** One line for `help`. */
   description: string;
   /** Runs the call. `params` are keyed by name; unknown names are rejected before this runs. */
-  handler(params: Record<string, unknown>, ctx: Ctx): Promise<unknown> | unknown;
+  /** `signal` aborts when the caller's connection closes (a waiting method then stops waiting). */
+  handler(params: Record<string, unknown>, ctx: Ctx, signal?: AbortSignal): Promise<unknown> | unknown;
 }

@@ -76,9 +76,9 @@ const waitinvoice: RpcMethod<Ctx> = {
   name: 'waitinvoice',
   params: ['label'],
   description: 'Wait for the invoice with this label to be paid (error 903 if it expires, -1 if deleted).',
-  async handler(p, { invoices }) {
+  async handler(p, { invoices }, signal) {
     const l = label(p);
-    return waiterAnswer(await call(() => invoices.waitInvoice(l)));
+    return waiterAnswer(await call(() => invoices.waitInvoice(l, signal)));
   },
 };
 
@@ -86,10 +86,10 @@ const waitanyinvoice: RpcMethod<Ctx> = {
   name: 'waitanyinvoice',
   params: ['lastpay_index?', 'timeout?'],
   description: 'Wait for the next invoice paid after lastpay_index (error 904 after timeout seconds).',
-  async handler(p, { invoices }) {
+  async handler(p, { invoices }, signal) {
     const last = optional(p, 'lastpay_index', (q, n) => paramInteger(q, n)) ?? 0;
     const timeout = optional(p, 'timeout', (q, n) => paramInteger(q, n));
-    return toClnJson(await call(() => invoices.waitAnyInvoice(last, timeout)));
+    return toClnJson(await call(() => invoices.waitAnyInvoice(last, timeout, signal)));
   },
 };
 
@@ -109,12 +109,12 @@ const wait: RpcMethod<Ctx> = {
   name: 'wait',
   params: ['subsystem', 'indexname', 'nextvalue'],
   description: 'Wait until the invoices index indexname (created, updated, deleted) reaches nextvalue.',
-  async handler(p, { invoices }) {
+  async handler(p, { invoices }, signal) {
     // lightningd/wait.c: subsystems are forwards, sendpays, invoices…; bolt12d keeps only invoices.
     paramEnum(p, 'subsystem', ['invoices'] as const);
     const indexname = paramEnum(p, 'indexname', ['created', 'updated', 'deleted'] as const);
     const nextvalue = paramInteger(p, 'nextvalue');
-    const r = await call(() => invoices.wait(indexname, nextvalue));
+    const r = await call(() => invoices.wait(indexname, nextvalue, signal));
     // json_add_index(): subsystem, the index's value, and (when an event fired it) an `invoices`
     // object with that event's status/label/description/bolt12.
     const out: Record<string, unknown> = { subsystem: 'invoices', [r.indexname]: r.value };
