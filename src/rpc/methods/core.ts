@@ -8,18 +8,9 @@ import { RpcError, type RpcMethod } from '../types.ts';
 import { invalidParam, optional, paramBoolean, paramEnum, paramInteger, paramString } from '../params.ts';
 import type { RpcContext } from '../context.ts';
 
-function orBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const n = Math.max(a.length, b.length);
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[n - 1 - i] = (a[a.length - 1 - i] ?? 0) | (b[b.length - 1 - i] ?? 0);
-  let s = 0;
-  while (s < out.length && out[s] === 0) s++;
-  return out.subarray(s);
-}
-
-/** Features a peer sent in `init` (BOLT 1: globalfeatures OR-ed into features). */
+/** Features a peer sent in `init` (BOLT 1: globalfeatures OR-ed into features), as the transport combined them. */
 function peerFeaturesHex(p: Peer): string {
-  return toHex(orBytes(p.remoteInit.globalFeatures, p.remoteInit.features));
+  return toHex(p.remoteFeatures);
 }
 
 function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
