@@ -7,7 +7,7 @@
 // an unpaired node carried up ("the deepest tree on the lowest-order leaves").
 // The signature is SIG("lightning"||messagename||fieldname, root, key), with H(tag,msg) =
 // SHA256(SHA256(tag)||SHA256(tag)||msg).
-import { sha256, signSchnorr, verifySchnorr } from '../crypto/index.ts';
+import { sha256, signSchnorr, taggedSha256, verifySchnorr } from '../crypto/index.ts';
 import { utf8, compareBytes } from '../util/bytes.ts';
 import { fail } from './errors.ts';
 import type { Bolt12Record } from './records.ts';
@@ -31,9 +31,9 @@ function tagPrefix(tag: Uint8Array): Uint8Array {
   return p;
 }
 
-// Constant tags, computed once (immutable).
-const LEAF_PREFIX = tagPrefix(utf8.encode('LnLeaf'));
-const BRANCH_PREFIX = tagPrefix(utf8.encode('LnBranch'));
+// Constant tags, computed once; each hash resumes from the state after its 64-byte tag prefix.
+const leafSha = taggedSha256(utf8.encode('LnLeaf'));
+const branchSha = taggedSha256(utf8.encode('LnBranch'));
 const NONCE_TAG = utf8.encode('LnNonce');
 
 /** Length of the BigSize at the start of `raw`. */
@@ -43,12 +43,12 @@ function bigSizeLen(first: number): number {
 
 /** H("LnBranch", lesser||greater). */
 export function branchHash(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return compareBytes(a, b) <= 0 ? sha256(BRANCH_PREFIX, a, b) : sha256(BRANCH_PREFIX, b, a);
+  return compareBytes(a, b) <= 0 ? branchSha(a, b) : branchSha(b, a);
 }
 
 /** H("LnLeaf", tlv). */
 export function leafHash(raw: Uint8Array): Uint8Array {
-  return sha256(LEAF_PREFIX, raw);
+  return leafSha(raw);
 }
 
 /** SHA256("LnNonce"||first-tlv) twice: the tag prefix for every nonce leaf of one message. */
@@ -74,11 +74,11 @@ function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
  */
 export function merkleRoot(records: readonly Bolt12Record[]): Uint8Array {
   const nodes: Uint8Array[] = [];
-  let nonce: Uint8Array | undefined;
+  let nonceSha: ((a: Uint8Array) => Uint8Array) | undefined;
   for (const r of records) {
     if (r.type >= SIGNATURE_TYPE_MIN && r.type <= SIGNATURE_TYPE_MAX) continue;
-    if (nonce === undefined) nonce = noncePrefix(r.raw);
-    nodes.push(branchHash(leafHash(r.raw), nonceHash(nonce, r.raw)));
+    nonceSha ??= taggedSha256(concat2(NONCE_TAG, r.raw));
+    nodes.push(branchHash(leafHash(r.raw), nonceSha(r.raw.subarray(0, bigSizeLen(r.raw[0]!)))));
   }
   if (nodes.length === 0) fail('MALFORMED', 'tlv_stream', 'no records to sign');
   // Join adjacent nodes level by level: at each level, node i absorbs node i+step.
@@ -90,18 +90,18 @@ export function merkleRoot(records: readonly Bolt12Record[]): Uint8Array {
   return nodes[0]!;
 }
 
-const sigTagCache = new Map<string, Uint8Array>();
+const sigTagCache = new Map<string, (root: Uint8Array) => Uint8Array>();
 
 /** H("lightning"||messagename||fieldname, root): the 32-byte message BIP340 signs. */
 export function signatureDigest(messageName: string, fieldName: string, root: Uint8Array): Uint8Array {
   const tag = `lightning${messageName}${fieldName}`;
-  let p = sigTagCache.get(tag);
-  if (!p) {
-    p = tagPrefix(utf8.encode(tag));
+  let h = sigTagCache.get(tag);
+  if (!h) {
+    h = taggedSha256(utf8.encode(tag));
     // Only the module's few constant names reach here; bounded anyway.
-    if (sigTagCache.size < 16) sigTagCache.set(tag, p);
+    if (sigTagCache.size < 16) sigTagCache.set(tag, h);
   }
-  return sha256(p, root);
+  return h(root);
 }
 
 /** The signature of a message's records with `secret` (BIP340; `aux` is the auxiliary randomness). */

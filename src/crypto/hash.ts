@@ -1,5 +1,9 @@
-// Hashes, MACs and key derivation, served by node:crypto (native, ~10x the pure-JS rate).
+// Hashes, MACs and key derivation, served by node:crypto (native, ~10x the pure-JS rate on bulk data).
+// One exception, `prefixedSha256`: many one-block hashes under a fixed 64-byte prefix (BIP340 tagged
+// hashes, the BOLT 12 merkle tree), where a native call's fixed cost (~0.7 µs) outweighs the
+// compression itself and @noble/hashes restarting from a saved state is faster.
 import { createHash, createHmac, hkdfSync, pbkdf2Sync } from 'node:crypto';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 
 /** SHA256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -44,4 +48,37 @@ export function taggedHash(tag: string | Uint8Array, ...msgs: Uint8Array[]): Uin
     th = sha256(tag);
   }
   return sha256(th, th, ...msgs);
+}
+
+/**
+ * SHA256(prefix || a || b) for a fixed 64-byte `prefix` (one block, e.g. a BIP340 tag's
+ * SHA256(tag)||SHA256(tag)), resuming from the state saved after the prefix: a message under 56
+ * bytes costs one compression. Measured: 0.69 µs for a BOLT 12 merkle branch (two compressions)
+ * against 1.05 µs through node:crypto, which must hash the prefix again and pays ~0.7 µs a call.
+ * The returned function keeps only its own saved state.
+ */
+export function prefixedSha256(prefix: Uint8Array): (a: Uint8Array, b?: Uint8Array) => Uint8Array {
+  if (prefix.length !== 64) throw new RangeError('prefixedSha256: the prefix must be one 64-byte block');
+  const saved = nobleSha256.create().update(prefix);
+  const work = nobleSha256.create();
+  return (a, b) => {
+    saved._cloneInto(work);
+    work.update(a);
+    if (b !== undefined) work.update(b);
+    // digest(), not digestInto(out): it reuses the state's own DataView (a new one per call costs
+    // more than the compression) and wipes `work`, which the next call overwrites anyway.
+    return work.digest();
+  };
+}
+
+/**
+ * BIP340 tagged hashing under a fixed tag: H(tag, a || b) = SHA256(SHA256(tag)||SHA256(tag)||a||b),
+ * through {@link prefixedSha256}. Setting one up costs about two hashes; it pays from the third.
+ */
+export function taggedSha256(tag: Uint8Array): (a: Uint8Array, b?: Uint8Array) => Uint8Array {
+  const t = nobleSha256(tag); // a short input: faster than a native call
+  const prefix = new Uint8Array(64);
+  prefix.set(t, 0);
+  prefix.set(t, 32);
+  return prefixedSha256(prefix);
 }

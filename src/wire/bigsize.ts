@@ -52,24 +52,28 @@ export function encodeBigSize(v: bigint | number): Uint8Array {
 export function readBigSize(buf: Uint8Array, off: number, field = 'bigsize'): { value: bigint; next: number } {
   if (off >= buf.length) throw new WireError(field, 'EOF');
   const first = buf[off]!;
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (first < 0xfd) return { value: BigInt(first), next: off + 1 };
+  // Big-endian integers read byte by byte: a DataView per call would cost more than the read.
   if (first === 0xfd) {
     if (off + 3 > buf.length) throw new WireError(field, 'unexpected EOF');
-    const v = dv.getUint16(off + 1);
+    const v = (buf[off + 1]! << 8) | buf[off + 2]!;
     if (v < 0xfd) throw new WireError(field, 'decoded bigsize is not canonical');
     return { value: BigInt(v), next: off + 3 };
   }
   if (first === 0xfe) {
     if (off + 5 > buf.length) throw new WireError(field, 'unexpected EOF');
-    const v = dv.getUint32(off + 1);
+    const v = be32(buf, off + 1);
     if (v <= 0xffff) throw new WireError(field, 'decoded bigsize is not canonical');
     return { value: BigInt(v), next: off + 5 };
   }
   if (off + 9 > buf.length) throw new WireError(field, 'unexpected EOF');
-  const v = dv.getBigUint64(off + 1);
+  const v = (BigInt(be32(buf, off + 1)) << 32n) | BigInt(be32(buf, off + 5));
   if (v <= 0xffff_ffffn) throw new WireError(field, 'decoded bigsize is not canonical');
   return { value: v, next: off + 9 };
+}
+
+function be32(buf: Uint8Array, o: number): number {
+  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
 }
 
 export function decodeBigSize(buf: Uint8Array, field = 'bigsize'): bigint {
