@@ -1,13 +1,13 @@
 // Two `Node`s in one process, on real sockets: TCP and WebSocket, each direction, `init`
 // exchanged, and 1,100 pings each way — past the first BOLT 8 key rotation (every 1000 messages).
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Node, NodeError, hsmSecretSeed, nodeSecretFromHsmSecret } from '../src/node.ts';
 import { deterministicRandom, publicKey } from '../src/crypto/index.ts';
 import { fromHex, toHex } from '../src/util/bytes.ts';
 import { memorySink } from '../src/util/log.ts';
+import { tempDir } from './tmp.ts';
 
 const nodes: Node[] = [];
 afterEach(async () => {
@@ -56,7 +56,7 @@ describe('Node', () => {
     // CLN hsmd: node key = HKDF-SHA256(ikm=hsm_secret, salt=le32(0), info="nodeid")
     const k = nodeSecretFromHsmSecret(fromHex('00'.repeat(32)));
     expect(toHex(publicKey(k))).toMatch(/^0[23]/);
-    const dir = mkdtempSync(join(tmpdir(), 'b12node-'));
+    const dir = tempDir('b12node-');
     const sink = memorySink();
     const n1 = await Node.start({ datadir: dir, port: null, logSinks: [sink] });
     const id = n1.nodeIdHex;
@@ -75,7 +75,7 @@ describe('Node', () => {
     const file = new Uint8Array([...new Uint8Array(32), ...new TextEncoder().encode(mnemonic)]);
     const clnId = '02a7e9efa9d099256ed7fffe3a8b3b35dda3fcaab27bd3f0c9d4bf4650dba5a1ec';
     expect(toHex(publicKey(nodeSecretFromHsmSecret(hsmSecretSeed(file))))).toBe(clnId);
-    const dir = mkdtempSync(join(tmpdir(), 'b12cln-'));
+    const dir = tempDir('b12cln-');
     mkdirSync(join(dir, 'regtest'));
     writeFileSync(join(dir, 'regtest', 'hsm_secret'), file, { mode: 0o600 });
     const n = await Node.start({ datadir: dir, port: null });

@@ -1,10 +1,10 @@
 // The daemon as a user runs it: two `bolt12d` processes on loopback driven by `bolt12-cli`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../tmp.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BOLT12D = join(ROOT, 'bin/bolt12d.js');
@@ -31,7 +31,7 @@ function cli(dir: string, ...args: string[]): Promise<{ code: number; out: strin
 }
 
 async function startDaemon(extra: string[] = []): Promise<Proc> {
-  const dir = mkdtempSync(join(tmpdir(), 'b12d-'));
+  const dir = tempDir('b12d-');
   const child = spawn(process.execPath, [BOLT12D, '--datadir', dir, '--network', 'regtest', '--addr', '127.0.0.1', '--port', '0', '--ws-port', '0', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });

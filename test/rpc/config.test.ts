@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, parseFlags, resolveDaemonConfig } from '../../src/rpc/config.ts';
+import { tempDir } from '../tmp.ts';
 
 describe('daemon config', () => {
   it('flags override <datadir>/<network>/config which overrides <datadir>/config', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'b12cfg-'));
+    const dir = tempDir('b12cfg-');
     writeFileSync(join(dir, 'config'), '# base\nnetwork=testnet\nalias=base\nport=1111\n');
     mkdirSync(join(dir, 'testnet'));
     writeFileSync(join(dir, 'testnet', 'config'), 'alias=net\n');
@@ -18,7 +18,7 @@ describe('daemon config', () => {
     expect(() => parseFlags(['--port'])).toThrow(/--port needs a value/);
     expect(() => resolveDaemonConfig(parseFlags(['--datadir', '/nonexistent-b12', '--port', '99999']))).toThrow(/port: should be a port/);
     expect(() => resolveDaemonConfig(parseFlags(['--datadir', '/nonexistent-b12', '--network', 'lol']))).toThrow(ConfigError);
-    const dir = mkdtempSync(join(tmpdir(), 'b12cfg-'));
+    const dir = tempDir('b12cfg-');
     writeFileSync(join(dir, 'config'), 'frobnicate=1\n');
     expect(() => resolveDaemonConfig(parseFlags(['--datadir', dir]))).toThrow(/config:1: unknown option 'frobnicate'/);
   });
