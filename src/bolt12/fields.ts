@@ -5,7 +5,7 @@
 import { isPoint } from '../crypto/index.ts';
 import { Reader, Writer } from '../wire/codec.ts';
 import { readBlindedPath, writeBlindedPath, type BlindedPath } from '../wire/blinded-path.ts';
-import { utf8 } from '../util/bytes.ts';
+import { bigIntFromBytes, utf8 } from '../util/bytes.ts';
 import { Bolt12Error, fail } from './errors.ts';
 import { fromWireError, makeRecord, type Bolt12Record } from './records.ts';
 
@@ -160,9 +160,7 @@ export interface Bolt12Fields {
 export function readTu(v: Uint8Array, field: string, max: 4 | 8): bigint {
   if (v.length > max) fail('INVALID_LENGTH', field, `truncated integer of ${v.length} bytes (at most ${max})`);
   if (v.length > 0 && v[0] === 0) fail('NOT_MINIMAL', field, 'truncated integer is not minimal (leading zero byte)');
-  let x = 0n;
-  for (let i = 0; i < v.length; i++) x = (x << 8n) | BigInt(v[i]!);
-  return x;
+  return bigIntFromBytes(v);
 }
 
 /** A time in seconds from a `tu64`: exact up to 2^53 − 1, rounded above (beyond year 285 million). */

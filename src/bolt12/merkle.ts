@@ -7,8 +7,8 @@
 // an unpaired node carried up ("the deepest tree on the lowest-order leaves").
 // The signature is SIG("lightning"||messagename||fieldname, root, key), with H(tag,msg) =
 // SHA256(SHA256(tag)||SHA256(tag)||msg).
-import { sha256, signSchnorr, taggedSha256, verifySchnorr } from '../crypto/index.ts';
-import { utf8, compareBytes } from '../util/bytes.ts';
+import { signSchnorr, taggedSha256, verifySchnorr } from '../crypto/index.ts';
+import { utf8, compareBytes, concatBytes } from '../util/bytes.ts';
 import { fail } from './errors.ts';
 import type { Bolt12Record } from './records.ts';
 
@@ -20,15 +20,6 @@ export const SIGNATURE_TYPE = 240n;
 
 export function isSignatureType(t: bigint): boolean {
   return t >= SIGNATURE_TYPE_MIN && t <= SIGNATURE_TYPE_MAX;
-}
-
-/** SHA256(tag)||SHA256(tag): the 64-byte prefix of a BIP340 tagged hash. */
-function tagPrefix(tag: Uint8Array): Uint8Array {
-  const t = sha256(tag);
-  const p = new Uint8Array(64);
-  p.set(t, 0);
-  p.set(t, 32);
-  return p;
 }
 
 // Constant tags, computed once; each hash resumes from the state after its 64-byte tag prefix.
@@ -51,21 +42,13 @@ export function leafHash(raw: Uint8Array): Uint8Array {
   return leafSha(raw);
 }
 
-/** SHA256("LnNonce"||first-tlv) twice: the tag prefix for every nonce leaf of one message. */
-export function noncePrefix(firstRaw: Uint8Array): Uint8Array {
-  return tagPrefix(concat2(NONCE_TAG, firstRaw));
-}
-
-/** H("LnNonce"||first-tlv, tlv-type), given the nonce tag prefix. */
-export function nonceHash(prefix: Uint8Array, raw: Uint8Array): Uint8Array {
-  return sha256(prefix, raw.subarray(0, bigSizeLen(raw[0]!)));
-}
-
-function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const o = new Uint8Array(a.length + b.length);
-  o.set(a, 0);
-  o.set(b, a.length);
-  return o;
+/**
+ * The nonce leaves of one message: given its first TLV, a function from a record's encoding to
+ * H("LnNonce"||first-tlv, tlv-type) (the tag is set up once per message).
+ */
+export function nonceHasher(firstRaw: Uint8Array): (raw: Uint8Array) => Uint8Array {
+  const h = taggedSha256(concatBytes(NONCE_TAG, firstRaw));
+  return (raw) => h(raw.subarray(0, bigSizeLen(raw[0]!)));
 }
 
 /**
@@ -74,11 +57,11 @@ function concat2(a: Uint8Array, b: Uint8Array): Uint8Array {
  */
 export function merkleRoot(records: readonly Bolt12Record[]): Uint8Array {
   const nodes: Uint8Array[] = [];
-  let nonceSha: ((a: Uint8Array) => Uint8Array) | undefined;
+  let nonceHash: ((raw: Uint8Array) => Uint8Array) | undefined;
   for (const r of records) {
     if (r.type >= SIGNATURE_TYPE_MIN && r.type <= SIGNATURE_TYPE_MAX) continue;
-    nonceSha ??= taggedSha256(concat2(NONCE_TAG, r.raw));
-    nodes.push(branchHash(leafHash(r.raw), nonceSha(r.raw.subarray(0, bigSizeLen(r.raw[0]!)))));
+    nonceHash ??= nonceHasher(r.raw);
+    nodes.push(branchHash(leafHash(r.raw), nonceHash(r.raw)));
   }
   if (nodes.length === 0) fail('MALFORMED', 'tlv_stream', 'no records to sign');
   // Join adjacent nodes level by level: at each level, node i absorbs node i+step.

@@ -42,8 +42,8 @@ export function parseRecords(bytes: Uint8Array, stream: string, checkType?: (typ
   try {
     while (off < bytes.length) {
       const start = off;
-      // Field names are built only for the rare multi-byte BigSize (the only ones that can fail).
-      const t = bytes[off]! < 0xfd ? { value: BigInt(bytes[off]!), next: off + 1 } : readBigSize(bytes, off, `${stream}.type`);
+      // Field names are built only on failure (a BigInt in a template string costs more than the read).
+      const t = readBigSize(bytes, off, () => `${stream}.type`);
       const type = t.value;
       // Checks on the type come as soon as it is read (before its length): a stream fails for
       // the first thing wrong in it.
@@ -52,10 +52,7 @@ export function parseRecords(bytes: Uint8Array, stream: string, checkType?: (typ
         fail('OUT_OF_ORDER', `${stream}[${type}]`, `TLV type ${type} after ${last}: types not strictly increasing`);
       }
       if (checkType) checkType(type);
-      const l =
-        t.next < bytes.length && bytes[t.next]! < 0xfd
-          ? { value: BigInt(bytes[t.next]!), next: t.next + 1 }
-          : readBigSize(bytes, t.next, `${stream}[${type}].length`);
+      const l = readBigSize(bytes, t.next, () => `${stream}[${type}].length`);
       off = l.next;
       if (l.value > BigInt(bytes.length - off)) {
         fail('TRUNCATED', `${stream}[${type}]`, `length ${l.value} exceeds the ${bytes.length - off} bytes remaining`);

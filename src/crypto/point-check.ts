@@ -21,6 +21,8 @@
 // batches; after MAX_BATCHES the caller falls back to the library (never seen in 10^6 random inputs).
 // Public data only: variable time is fine.
 
+import { bigIntFromBytes } from '../util/bytes.ts';
+
 const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
 const LIMB_BITS = 26;
 const LIMB = 2 ** LIMB_BITS;
@@ -134,19 +136,13 @@ export function legendreModP(y: bigint, maxBatches = MAX_BATCHES): 1 | -1 | 0 {
   return 0;
 }
 
-function xOf(p: Uint8Array): bigint {
-  let x = 0n;
-  for (let i = 1; i < 33; i += 4) x = (x << 32n) | BigInt(((p[i]! << 24) | (p[i + 1]! << 16) | (p[i + 2]! << 8) | p[i + 3]!) >>> 0);
-  return x;
-}
-
 /**
  * Whether `p` (33 bytes) is a compressed secp256k1 point: prefix 02/03, x < p, x³ + 7 a square mod p.
  * `undefined` when the batch limit ran out: ask a library instead.
  */
 export function compressedPointOnCurve(p: Uint8Array, maxBatches = MAX_BATCHES): boolean | undefined {
   if (p.length !== 33 || (p[0] !== 0x02 && p[0] !== 0x03)) return false;
-  const x = xOf(p);
+  const x = bigIntFromBytes(p.subarray(1));
   if (x >= P) return false;
   // x³ + 7 ≠ 0 for every x: the group has prime order, so no point has y = 0.
   const l = legendreModP((((x * x) % P) * x + 7n) % P, maxBatches);

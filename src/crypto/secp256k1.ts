@@ -7,6 +7,7 @@ import * as tiny from 'tiny-secp256k1';
 import { secp256k1 as nobleSecp, schnorr as nobleSchnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from './hash.ts';
 import { compressedPointOnCurve } from './point-check.ts';
+import { bigIntFromBytes } from '../util/bytes.ts';
 
 /** Raised for an invalid key, point, scalar or signature encoding. */
 export class Secp256k1Error extends Error {
@@ -15,11 +16,6 @@ export class Secp256k1Error extends Error {
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
-function toBig(b: Uint8Array): bigint {
-  let x = 0n;
-  for (const v of b) x = (x << 8n) | BigInt(v);
-  return x;
-}
 function to32(x: bigint): Uint8Array {
   const out = new Uint8Array(32);
   for (let i = 31; i >= 0; i--) {
@@ -75,16 +71,16 @@ const nobleBackend: Backend = {
   },
   isPrivate: (d) => {
     if (d.length !== 32) return false;
-    const x = toBig(d);
+    const x = bigIntFromBytes(d);
     return x > 0n && x < N;
   },
   pointFromScalar: (d) => {
-    const x = toBig(d);
+    const x = bigIntFromBytes(d);
     if (x === 0n || x >= N) return null;
     return P.BASE.multiply(x).toBytes(true);
   },
   pointMultiply: (p, t) => {
-    const x = toBig(t);
+    const x = bigIntFromBytes(t);
     if (x === 0n || x >= N) return null;
     return noblePoint(p).multiply(x).toBytes(true);
   },
@@ -94,9 +90,9 @@ const nobleBackend: Backend = {
     return r.toBytes(true);
   },
   privateAdd: (d, t) => {
-    const tt = toBig(t);
+    const tt = bigIntFromBytes(t);
     if (tt >= N) return null;
-    const r = (toBig(d) + tt) % N;
+    const r = (bigIntFromBytes(d) + tt) % N;
     return r === 0n ? null : to32(r);
   },
   signEcdsa: (h, d) => nobleSecp.sign(h, d, { prehash: false, lowS: true }),
@@ -217,7 +213,7 @@ export function privateMultiply(secret: Uint8Array, tweak: Uint8Array): Uint8Arr
   mustScalar(secret);
   mustScalar(tweak, 'tweak');
   // Neither tiny-secp256k1 nor a point operation covers scalar · scalar: plain modular arithmetic.
-  return to32((toBig(secret) * toBig(tweak)) % N);
+  return to32((bigIntFromBytes(secret) * bigIntFromBytes(tweak)) % N);
 }
 
 /** ECDSA over a 32-byte digest: 64-byte compact `r || s`, low-S (RFC 6979 nonces). */
@@ -232,8 +228,8 @@ export function verifyEcdsa(digest32: Uint8Array, pub: Uint8Array, sig64: Uint8A
   if (!(sig64 instanceof Uint8Array) || sig64.length !== 64) return false;
   // The library parses (and so validates) `pub` itself: no separate point check.
   if (!(pub instanceof Uint8Array) || pub.length !== 33 || (pub[0] !== 0x02 && pub[0] !== 0x03)) return false;
-  const r = toBig(sig64.subarray(0, 32));
-  const s = toBig(sig64.subarray(32));
+  const r = bigIntFromBytes(sig64.subarray(0, 32));
+  const s = bigIntFromBytes(sig64.subarray(32));
   if (r === 0n || r >= N || s === 0n || s >= N) return false;
   try {
     return backend.verifyEcdsa(digest32, pub, sig64);

@@ -31,6 +31,15 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Lexicographic comparison (used to order node ids and TLV merkle leaves). */
+/** The big-endian unsigned integer `b` encodes (any length; read four bytes at a time). */
+export function bigIntFromBytes(b: Uint8Array): bigint {
+  let x = 0n;
+  let i = 0;
+  for (; i + 4 <= b.length; i += 4) x = (x << 32n) | BigInt(((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0);
+  for (; i < b.length; i++) x = (x << 8n) | BigInt(b[i]!);
+  return x;
+}
+
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;

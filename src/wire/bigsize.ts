@@ -47,29 +47,34 @@ export function encodeBigSize(v: bigint | number): Uint8Array {
  * Read a BigSize at `off`. BOLT 1, Appendix A: "All values decoded with BigSize should be checked
  * to ensure they are minimally encoded" (else "decoded bigsize is not canonical"). Running out of
  * bytes is "EOF" when no byte at all is left and "unexpected EOF" inside the value (the error texts
- * of the spec's vectors).
+ * of the spec's vectors). `field` names the value in errors; a function is called only on failure.
  */
-export function readBigSize(buf: Uint8Array, off: number, field = 'bigsize'): { value: bigint; next: number } {
-  if (off >= buf.length) throw new WireError(field, 'EOF');
+export function readBigSize(buf: Uint8Array, off: number, field: string | (() => string) = 'bigsize'): { value: bigint; next: number } {
+  if (off >= buf.length) throw bigSizeError(field, 'EOF');
   const first = buf[off]!;
   if (first < 0xfd) return { value: BigInt(first), next: off + 1 };
   // Big-endian integers read byte by byte: a DataView per call would cost more than the read.
   if (first === 0xfd) {
-    if (off + 3 > buf.length) throw new WireError(field, 'unexpected EOF');
+    if (off + 3 > buf.length) throw bigSizeError(field, 'unexpected EOF');
     const v = (buf[off + 1]! << 8) | buf[off + 2]!;
-    if (v < 0xfd) throw new WireError(field, 'decoded bigsize is not canonical');
+    if (v < 0xfd) throw bigSizeError(field, 'decoded bigsize is not canonical');
     return { value: BigInt(v), next: off + 3 };
   }
   if (first === 0xfe) {
-    if (off + 5 > buf.length) throw new WireError(field, 'unexpected EOF');
+    if (off + 5 > buf.length) throw bigSizeError(field, 'unexpected EOF');
     const v = be32(buf, off + 1);
-    if (v <= 0xffff) throw new WireError(field, 'decoded bigsize is not canonical');
+    if (v <= 0xffff) throw bigSizeError(field, 'decoded bigsize is not canonical');
     return { value: BigInt(v), next: off + 5 };
   }
-  if (off + 9 > buf.length) throw new WireError(field, 'unexpected EOF');
+  if (off + 9 > buf.length) throw bigSizeError(field, 'unexpected EOF');
   const v = (BigInt(be32(buf, off + 1)) << 32n) | BigInt(be32(buf, off + 5));
-  if (v <= 0xffff_ffffn) throw new WireError(field, 'decoded bigsize is not canonical');
+  if (v <= 0xffff_ffffn) throw bigSizeError(field, 'decoded bigsize is not canonical');
   return { value: v, next: off + 9 };
+}
+
+/** `field` may be given as a function, so that a stream reader builds a record's name only on failure. */
+function bigSizeError(field: string | (() => string), rule: string): WireError {
+  return new WireError(typeof field === 'function' ? field() : field, rule);
 }
 
 function be32(buf: Uint8Array, o: number): number {

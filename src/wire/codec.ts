@@ -1,5 +1,6 @@
 // BOLT 1, "Fundamental Types": a bounds-checked reader and a growable writer. Every read names the
 // field it reads so errors say what was wrong.
+import { bigIntFromBytes } from '../util/bytes.ts';
 import { WireError } from './errors.ts';
 import { readBigSize, writeBigSize, bigSizeLength } from './bigsize.ts';
 
@@ -73,8 +74,7 @@ export class Reader {
     if (len > maxBytes) throw new WireError(field, `truncated integer longer than ${maxBytes} bytes`);
     this.need(len, field);
     if (len > 0 && this.buf[this.off] === 0) throw new WireError(field, 'truncated integer is not minimal (leading zero)');
-    let v = 0n;
-    for (let i = 0; i < len; i++) v = (v << 8n) | BigInt(this.buf[this.off + i]!);
+    const v = bigIntFromBytes(this.buf.subarray(this.off, this.off + len));
     this.off += len;
     return v;
   }

@@ -37,9 +37,9 @@ export function decodeTlvStream(buf: Uint8Array, opts: DecodeTlvOptions = {}): T
   let off = 0;
   let last = -1n;
   while (off < buf.length) {
-    const t = readBigSize(buf, off, `${field}.type`);
+    const t = readBigSize(buf, off, () => `${field}.type`);
     const type = t.value;
-    const l = readBigSize(buf, t.next, `${field}[${type}].length`);
+    const l = readBigSize(buf, t.next, () => `${field}[${type}].length`);
     off = l.next;
     if (l.value > BigInt(buf.length - off)) throw new WireError(`${field}[${type}].length`, 'length exceeds the bytes remaining');
     const len = Number(l.value);
