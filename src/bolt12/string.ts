@@ -21,6 +21,11 @@ function isAlnum(c: number): boolean {
 }
 // JavaScript's \s: what a user may paste after a `+` (space, tab, CR, LF, and Unicode spaces).
 const WHITESPACE = /\s/;
+function isWhitespace(c: number): boolean {
+  // ASCII fast path; the regular expression decides the rest (Unicode spaces, U+FEFF…).
+  if (c === 0x20 || (c >= 0x09 && c <= 0x0d)) return true;
+  return c > 0x7f && WHITESPACE.test(String.fromCharCode(c));
+}
 
 /**
  * Remove `+` continuations. BOLT 12, readers: "if it encounters a `+` followed by zero or more
@@ -28,28 +33,30 @@ const WHITESPACE = /\s/;
  * other `+` or whitespace is an error.
  */
 export function removeContinuations(s: string): string {
-  if (s.indexOf('+') < 0) return s;
-  let out = '';
-  let i = 0;
-  while (i < s.length) {
-    const ch = s[i]!;
-    if (ch !== '+') {
-      out += ch;
-      i++;
-      continue;
+  let plus = s.indexOf('+');
+  if (plus < 0) return s;
+  // Linear: the kept runs between continuations are sliced from the input and joined once. (The
+  // old loop appended a character at a time and read the last one back, which made V8 flatten the
+  // growing rope at every `+`: quadratic, 46 s for 120k continuations.)
+  const parts: string[] = [];
+  let start = 0;
+  while (plus >= 0) {
+    // The character before must be a bech32 character (hrp letters and the `1` count). The run
+    // before this `+` is never empty except at offset 0, since a `+` is always followed by one.
+    if (plus === 0 || !isAlnum(s.charCodeAt(plus - 1))) {
+      fail('INVALID_CONTINUATION', 'string', `'+' at offset ${plus} does not follow a bech32 character`);
     }
-    // The character before must be a bech32 character (hrp letters and the `1` count).
-    if (out.length === 0 || !isAlnum(out.charCodeAt(out.length - 1))) {
-      fail('INVALID_CONTINUATION', 'string', `'+' at offset ${i} does not follow a bech32 character`);
-    }
-    let j = i + 1;
-    while (j < s.length && WHITESPACE.test(s[j]!)) j++;
+    parts.push(s.slice(start, plus));
+    let j = plus + 1;
+    while (j < s.length && isWhitespace(s.charCodeAt(j))) j++;
     if (j >= s.length || !isAlnum(s.charCodeAt(j))) {
-      fail('INVALID_CONTINUATION', 'string', `'+' at offset ${i} is not followed by a bech32 character`);
+      fail('INVALID_CONTINUATION', 'string', `'+' at offset ${plus} is not followed by a bech32 character`);
     }
-    i = j;
+    start = j;
+    plus = s.indexOf('+', j);
   }
-  return out;
+  parts.push(s.slice(start));
+  return parts.join('');
 }
 
 /** A decoded string: its prefix (lowercase) and the TLV bytes. */
