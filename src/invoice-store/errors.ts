@@ -20,6 +20,8 @@ export const CLN_CODES = {
   STATUS_UNEXPECTED: 906,
   /** INVOICE_NO_DESCRIPTION, json_delinvoice() with desconly. */
   NO_DESCRIPTION: 908,
+  /** OFFER_ALREADY_DISABLED, lightningd/offer.c json_disableinvoicerequest(): "invoice_request is not active". */
+  OFFER_ALREADY_DISABLED: 1001,
 } as const;
 
 export type InvoiceStoreErrorReason =
@@ -38,7 +40,12 @@ export type InvoiceStoreErrorReason =
   | 'foreign_database'
   | 'locked'
   | 'corrupt'
-  | 'io';
+  | 'io'
+  // refunds (invoice_requests we issued)
+  | 'duplicate_invreq'
+  | 'already_disabled'
+  | 'inactive'
+  | 'in_flight';
 
 export class InvoiceStoreError extends Error {
   constructor(

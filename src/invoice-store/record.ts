@@ -20,7 +20,7 @@ export function deriveStatus(stored: InvoiceStatus, expiresAt: number, now: numb
 
 // Strings are stored as UTF-8: a lone surrogate would be stored as U+FFFD and no longer match
 // the label it came from, and NUL is refused so no tool that reads C strings truncates a label.
-function checkText(field: string, v: unknown, opts: { allowEmpty?: boolean } = {}): string {
+export function checkText(field: string, v: unknown, opts: { allowEmpty?: boolean } = {}): string {
   if (typeof v !== 'string') throw invalid(field, 'should be a string');
   if (!opts.allowEmpty && v.length === 0) throw invalid(field, 'should not be empty');
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) throw invalid(field, 'should be well-formed Unicode');

@@ -132,3 +132,91 @@ export interface InvoiceStore {
   /** Commit what is queued, reject pending waiters with reason `closed`, release the database. */
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Refunds we issued (BOLT 12 invoice_requests without an offer, `lnr1…`), Core Lightning's
+// `invoicerequest` / `listinvoicerequests` / `disableinvoicerequest`, and what was paid against
+// them. Same database as the invoices, so a payment and its bookkeeping commit together.
+
+/** What `invoicerequest` hands the store. */
+export interface NewInvoiceRequest {
+  /** CLN's invreq_id: SHA256 of the request's fields in 0–159 and 1000000000–2999999999. */
+  invreqId: Uint8Array;
+  /** The `lnr1…` string. */
+  bolt12: string;
+  label?: string;
+  /** `invreq_amount`: what we will pay, msat (> 0). */
+  amountMsat: bigint;
+  /** `offer_absolute_expiry`, when the refund has one. */
+  absoluteExpiry?: number;
+  /** Paid at most once (CLN's default). */
+  singleUse: boolean;
+}
+
+export interface InvoiceRequestRecord {
+  invreqId: Uint8Array;
+  bolt12: string;
+  label: string | null;
+  amountMsat: bigint;
+  absoluteExpiry: number | null;
+  singleUse: boolean;
+  /** Invoices for it are still accepted (not disabled, not a used single-use refund). */
+  active: boolean;
+  /** An invoice for it has been paid. */
+  used: boolean;
+  createdAt: number;
+}
+
+export type RefundPaymentStatus = 'pending' | 'complete' | 'failed';
+
+/** One invoice we took on to pay for one of our refunds. */
+export interface RefundPaymentRecord {
+  invreqId: Uint8Array;
+  paymentHash: Uint8Array;
+  /** The `lni1…` invoice. */
+  invoice: string;
+  amountMsat: bigint;
+  status: RefundPaymentStatus;
+  /** Proof of payment, once `complete`. */
+  paymentPreimage: Uint8Array | null;
+  /** Why it failed, once `failed`. */
+  failure: string | null;
+  createdAt: number;
+  completedAt: number | null;
+}
+
+export interface BeginRefundPayment {
+  invreqId: Uint8Array;
+  paymentHash: Uint8Array;
+  invoice: string;
+  amountMsat: bigint;
+}
+
+/**
+ * `started`: the payment is recorded as pending, go ahead and pay. `duplicate`: this very invoice
+ * (same payment hash) was taken on before, whatever became of it: do not pay it again.
+ */
+export type BeginRefundPaymentResult = { outcome: 'started'; payment: RefundPaymentRecord } | { outcome: 'duplicate'; payment: RefundPaymentRecord };
+
+export type FinishRefundPayment = { paymentPreimage: Uint8Array } | { failure: string };
+
+/** The refunds half of the store. Every mutating call resolves once its change is durable. */
+export interface RefundStore {
+  /** Record a refund we issued; rejects `duplicate_invreq` if the id exists. */
+  createInvoiceRequest(r: NewInvoiceRequest): Promise<InvoiceRequestRecord>;
+  getInvoiceRequest(invreqId: Uint8Array): InvoiceRequestRecord | undefined;
+  /** In creation order; `activeOnly` drops inactive ones. */
+  listInvoiceRequests(opts?: { activeOnly?: boolean }): InvoiceRequestRecord[];
+  /** CLN disableinvoicerequest: `not_found` (-1 "Unknown invoice_request"), `already_disabled` (1001). */
+  disableInvoiceRequest(invreqId: Uint8Array): Promise<InvoiceRequestRecord>;
+  /**
+   * Take on an invoice for a refund, atomically: refused with `not_found`, `inactive` (disabled or
+   * single-use and used), `in_flight` (single-use with another payment pending: its outcome is
+   * not known yet, possibly since before a restart), or reported `duplicate`.
+   */
+  beginRefundPayment(p: BeginRefundPayment): Promise<BeginRefundPaymentResult>;
+  /** Settle a pending payment: complete (marks the refund used; a single-use one inactive) or failed. */
+  finishRefundPayment(paymentHash: Uint8Array, outcome: FinishRefundPayment): Promise<RefundPaymentRecord>;
+  getRefundPayment(paymentHash: Uint8Array): RefundPaymentRecord | undefined;
+  listRefundPayments(invreqId?: Uint8Array): RefundPaymentRecord[];
+}

@@ -108,7 +108,7 @@ describe('openInvoiceStore', () => {
     writeU32At(d.file, 60, INVOICE_SCHEMA_VERSION + 1);
     const e = openErr(d.file);
     expect(e.reason).toBe('schema_too_new');
-    expect(e.message).toMatch(/schema version 2, newer than this bolt12d understands \(1\)/);
+    expect(e.message).toContain(`schema version ${INVOICE_SCHEMA_VERSION + 1}, newer than this bolt12d understands (${INVOICE_SCHEMA_VERSION})`);
   });
 
   it("refuses another application's SQLite file", async () => {

@@ -54,6 +54,47 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO counters (name, value) VALUES ('created', 0), ('updated', 0), ('deleted', 0), ('pay_index', 0);
     `,
   },
+  {
+    version: 2,
+    description: 'refunds we issued (invoice_requests) and what was paid against them',
+    sql: `
+      -- CLN wallet: invoicerequests (invreq_id, bolt12, label, status). Status is kept as three
+      -- flags so every combination CLN's offer_status names is a row state: single-use unused,
+      -- single-use used (inactive), multi-use used (still active), disabled.
+      CREATE TABLE invoice_requests (
+        id INTEGER PRIMARY KEY,
+        invreq_id BLOB NOT NULL UNIQUE CHECK (length(invreq_id) = 32),
+        bolt12 TEXT NOT NULL,
+        label TEXT,
+        amount_msat INTEGER NOT NULL CHECK (amount_msat > 0),
+        absolute_expiry INTEGER,
+        single_use INTEGER NOT NULL CHECK (single_use IN (0, 1)),
+        active INTEGER NOT NULL CHECK (active IN (0, 1)),
+        used INTEGER NOT NULL CHECK (used IN (0, 1)),
+        created_at INTEGER NOT NULL,
+        -- a single-use refund once used is inactive for good
+        CHECK (NOT (single_use = 1 AND used = 1 AND active = 1))
+      );
+      -- One row per invoice we accepted to pay for a refund: 'pending' from before the payment
+      -- starts (so a crash mid-payment leaves a trace that blocks a second payment of a single-use
+      -- refund), then 'complete' (with the preimage) or 'failed'.
+      CREATE TABLE invoice_request_payments (
+        id INTEGER PRIMARY KEY,
+        invreq_id BLOB NOT NULL REFERENCES invoice_requests(invreq_id),
+        payment_hash BLOB NOT NULL UNIQUE CHECK (length(payment_hash) = 32),
+        invoice TEXT NOT NULL,
+        amount_msat INTEGER NOT NULL CHECK (amount_msat >= 0),
+        status TEXT NOT NULL CHECK (status IN ('pending', 'complete', 'failed')),
+        payment_preimage BLOB CHECK (payment_preimage IS NULL OR length(payment_preimage) = 32),
+        failure TEXT,
+        created_at INTEGER NOT NULL,
+        completed_at INTEGER,
+        CHECK ((status = 'complete') = (payment_preimage IS NOT NULL)),
+        CHECK ((status = 'pending') = (completed_at IS NULL))
+      );
+      CREATE INDEX invoice_request_payments_invreq ON invoice_request_payments(invreq_id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

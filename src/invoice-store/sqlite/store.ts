@@ -11,10 +11,17 @@ import { unixSeconds, type Clock } from '../../util/clock.ts';
 import type { Logger } from '../../util/log.ts';
 import { abortedError, CLN_CODES, closedError, invalid, InvoiceStoreError } from '../errors.ts';
 import { GroupCommitter } from '../group-commit.ts';
-import { canonicalInvstring, checkBytes32, checkIndexValue, checkLabel, checkListFilter, checkMsat, checkNewInvoice, checkSeconds } from '../record.ts';
+import { canonicalInvstring, checkBytes32, checkIndexValue, checkLabel, checkListFilter, checkMsat, checkNewInvoice, checkSeconds, checkText } from '../record.ts';
 import { timerScheduler, type WakeHandle, type WakeScheduler } from '../scheduler.ts';
 import {
   INVOICE_STATUSES,
+  type BeginRefundPayment,
+  type BeginRefundPaymentResult,
+  type FinishRefundPayment,
+  type InvoiceRequestRecord,
+  type NewInvoiceRequest,
+  type RefundPaymentRecord,
+  type RefundStore,
   type DeleteOptions,
   type InvoiceRecord,
   type InvoiceStatus,
@@ -31,6 +38,7 @@ import { executeBatch, type Job } from './batch.ts';
 import { storeErrorFromSqlite, type Db } from './schema.ts';
 import { rowToRecord, Statements, type Counters } from './statements.ts';
 import { createWrite, deleteWrite, expireWrite, payWrite, type Event, type Write } from './writes.ts';
+import { beginRefundPaymentWrite, createInvreqWrite, disableInvreqWrite, finishRefundPaymentWrite, RefundStatements } from './refunds.ts';
 
 export interface SqliteStoreOptions {
   clock: Clock;
@@ -39,8 +47,9 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
 }
 
-export class SqliteInvoiceStore implements InvoiceStore {
+export class SqliteInvoiceStore implements InvoiceStore, RefundStore {
   private readonly st: Statements;
+  private readonly rst: RefundStatements;
   private readonly hub = new WaiterHub();
   private readonly committer: GroupCommitter<Job>;
   private readonly clock: Clock;
@@ -64,6 +73,7 @@ export class SqliteInvoiceStore implements InvoiceStore {
     this.log = opts.logger;
     this.scheduler = opts.scheduler ?? timerScheduler;
     this.st = new Statements(db);
+    this.rst = new RefundStatements(db);
     this.counters = this.st.effectiveCounters();
     const m = this.st.minUnpaidExpiry.get()?.m ?? null;
     this.minExpiry = m === null ? null : Number(m);
@@ -189,6 +199,78 @@ export class SqliteInvoiceStore implements InvoiceStore {
     const value = this.counters[indexname];
     if (value >= nextvalue) return Promise.resolve({ indexname, value });
     return this.hub.waitIndex(indexname, nextvalue, signal);
+  }
+
+  // ---- refunds we issued (RefundStore) ----
+
+  createInvoiceRequest(r: NewInvoiceRequest): Promise<InvoiceRequestRecord> {
+    try {
+      checkBytes32('invreqId', r.invreqId);
+      checkText('bolt12', r.bolt12);
+      if (r.label !== undefined) checkLabel(r.label);
+      checkMsat('amountMsat', r.amountMsat);
+      if (r.amountMsat === 0n) throw invalid('amountMsat', 'should be positive');
+      if (r.absoluteExpiry !== undefined) checkSeconds('absoluteExpiry', r.absoluteExpiry);
+      if (typeof r.singleUse !== 'boolean') throw invalid('singleUse', 'should be a boolean');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.submit(createInvreqWrite(this.rst, { ...r, invreqId: new Uint8Array(r.invreqId) }));
+  }
+
+  getInvoiceRequest(invreqId: Uint8Array): InvoiceRequestRecord | undefined {
+    this.ensureOpen();
+    checkBytes32('invreqId', invreqId);
+    return this.rst.getInvreq(invreqId);
+  }
+
+  listInvoiceRequests(opts: { activeOnly?: boolean } = {}): InvoiceRequestRecord[] {
+    this.ensureOpen();
+    return this.rst.listInvreqs(opts.activeOnly === true);
+  }
+
+  disableInvoiceRequest(invreqId: Uint8Array): Promise<InvoiceRequestRecord> {
+    try {
+      checkBytes32('invreqId', invreqId);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.submit(disableInvreqWrite(this.rst, new Uint8Array(invreqId)));
+  }
+
+  beginRefundPayment(p: BeginRefundPayment): Promise<BeginRefundPaymentResult> {
+    try {
+      checkBytes32('invreqId', p.invreqId);
+      checkBytes32('paymentHash', p.paymentHash);
+      checkText('invoice', p.invoice);
+      checkMsat('amountMsat', p.amountMsat);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.submit(beginRefundPaymentWrite(this.rst, { ...p, invreqId: new Uint8Array(p.invreqId), paymentHash: new Uint8Array(p.paymentHash) }));
+  }
+
+  finishRefundPayment(paymentHash: Uint8Array, outcome: FinishRefundPayment): Promise<RefundPaymentRecord> {
+    try {
+      checkBytes32('paymentHash', paymentHash);
+      if ('paymentPreimage' in outcome) checkBytes32('paymentPreimage', outcome.paymentPreimage);
+      else if (typeof outcome.failure !== 'string') throw invalid('failure', 'should be a string');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.submit(finishRefundPaymentWrite(this.rst, new Uint8Array(paymentHash), outcome));
+  }
+
+  getRefundPayment(paymentHash: Uint8Array): RefundPaymentRecord | undefined {
+    this.ensureOpen();
+    checkBytes32('paymentHash', paymentHash);
+    return this.rst.getPayment(paymentHash);
+  }
+
+  listRefundPayments(invreqId?: Uint8Array): RefundPaymentRecord[] {
+    this.ensureOpen();
+    if (invreqId !== undefined) checkBytes32('invreqId', invreqId);
+    return this.rst.listPayments(invreqId);
   }
 
   // ---- time ----
