@@ -23,6 +23,7 @@ export const LAYERS = [
   'pathfinding',
   'onion-message',
   'invoice-store',
+  'channel',
   'payments',
   'sendinvoice.ts',
   'invoicerequest.ts',

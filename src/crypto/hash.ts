@@ -1,9 +1,11 @@
 // Hashes, MACs and key derivation, served by node:crypto (native, ~10x the pure-JS rate on bulk data).
 // One exception, `prefixedSha256`: many one-block hashes under a fixed 64-byte prefix (BIP340 tagged
 // hashes, the BOLT 12 merkle tree), where a native call's fixed cost (~0.7 µs) outweighs the
-// compression itself and @noble/hashes restarting from a saved state is faster.
+// compression itself and @noble/hashes restarting from a saved state is faster. RIPEMD160 (BOLT 3's
+// HASH160) also comes from @noble/hashes: OpenSSL 3 builds may keep it in their legacy provider.
 import { createHash, createHmac, hkdfSync, pbkdf2Sync } from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { ripemd160 as nobleRipemd160 } from '@noble/hashes/legacy.js';
 
 /** SHA256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
@@ -81,4 +83,19 @@ export function taggedSha256(tag: Uint8Array): (a: Uint8Array, b?: Uint8Array) =
   prefix.set(t, 0);
   prefix.set(t, 32);
   return prefixedSha256(prefix);
+}
+
+/** SHA256(SHA256(parts)): Bitcoin's txid and signature-hash digest (BIP143, BOLT 3). */
+export function sha256d(...parts: Uint8Array[]): Uint8Array {
+  return sha256(sha256(...parts));
+}
+
+/** RIPEMD160 of `data` (@noble/hashes: OpenSSL 3 may leave it to its legacy provider). */
+export function ripemd160(data: Uint8Array): Uint8Array {
+  return nobleRipemd160(data);
+}
+
+/** HASH160 = RIPEMD160(SHA256(data)): P2WPKH key hashes and BOLT 3's `RIPEMD160(SHA256(revocationpubkey))`. */
+export function hash160(data: Uint8Array): Uint8Array {
+  return nobleRipemd160(sha256(data));
 }
