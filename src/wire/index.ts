@@ -8,3 +8,4 @@ export * from './scid.ts';
 export * from './blinded-path.ts';
 export * from './features.ts';
 export * from './messages.ts';
+export * from './gossip.ts';
