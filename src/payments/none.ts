@@ -1,0 +1,20 @@
+// Backend `none`: the daemon's default while there are no channels. Every payment is refused
+// ("cannot pay"), as LDK answers an invoice it cannot route ("RouteNotFound"); nothing arrives.
+import type { Invoice } from '../bolt12/index.ts';
+import { PaymentError, type PaymentBackend, type PaymentReceiver, type PaymentSuccess } from './types.ts';
+
+export const NO_BACKEND_MESSAGE = 'Cannot pay: this node has no payment backend (no channels)';
+
+export class NoPaymentBackend implements PaymentBackend {
+  readonly name = 'none';
+
+  pay(_invoice: Invoice): Promise<PaymentSuccess> {
+    return Promise.reject(new PaymentError('no_backend', NO_BACKEND_MESSAGE));
+  }
+
+  attachReceiver(_receiver: PaymentReceiver): void {
+    // Nothing can arrive without channels.
+  }
+
+  close(): void {}
+}
