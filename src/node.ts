@@ -10,6 +10,12 @@ import type { Network } from './wire/chains.ts';
 import { PeerRegistry, type Peer } from './transport/index.ts';
 import { openInvoiceStore, type InvoiceStore } from './invoice-store/index.ts';
 import { OnionMessenger, type OnionMessageLimits } from './onion-message/index.ts';
+import { CHAIN_HASH } from './wire/chains.ts';
+import { featuresFromBits } from './wire/features.ts';
+import { DEFAULT_INIT_FEATURE_BITS } from './transport/features.ts';
+import { ChannelGraph, type GraphLimits } from './gossip/graph.ts';
+import { GossipSync, type GossipLimits, type GossipMessageStore } from './gossip/sync.ts';
+import { MemoryGossipStore } from './gossip/memory-store.ts';
 
 export const VERSION = '0.1.0';
 
@@ -40,7 +46,17 @@ export interface NodeOptions extends Partial<NodeConfig> {
   logToStderr?: boolean;
   /** Onion message rate limits and queue bounds (defaults in src/onion-message/limits.ts). */
   onionMessageLimits?: Partial<OnionMessageLimits>;
+  /** Gossip rate limits, bounds and timers (defaults in src/gossip/sync.ts). */
+  gossipLimits?: Partial<GossipLimits>;
+  /** Graph size caps (defaults in src/gossip/graph.ts). */
+  graphLimits?: Partial<GraphLimits>;
 }
+
+/**
+ * Our `init` features: the transport's defaults plus BOLT 9 `gossip_queries` (7, optional): we keep
+ * the whole graph and answer queries, so we are worth querying (BOLT 7, "Query Messages").
+ */
+export const NODE_INIT_FEATURE_BITS: readonly number[] = Object.freeze([...DEFAULT_INIT_FEATURE_BITS, 7].sort((a, b) => a - b));
 
 /** Raised when the node cannot start (bad datadir, unreadable hsm_secret…). */
 export class NodeError extends Error {
@@ -122,6 +138,10 @@ export class Node {
   readonly peers: PeerRegistry;
   readonly invoices: InvoiceStore;
   readonly messenger: OnionMessenger;
+  /** The channel graph (BOLT 7 gossip), kept in sync with peers by `gossip`. */
+  readonly graph: ChannelGraph;
+  readonly gossip: GossipSync;
+  readonly gossipStore: GossipMessageStore;
   /** `<datadir>/<network>`, when the node has a datadir. */
   readonly networkDir?: string;
   readonly startedAt: number;
@@ -167,7 +187,19 @@ export class Node {
       network: config.network,
       logger: this.logger,
       random: this.random,
+      localFeatures: featuresFromBits([...NODE_INIT_FEATURE_BITS]),
     });
+    this.graph = new ChannelGraph(opts.graphLimits);
+    this.gossipStore = new MemoryGossipStore();
+    this.gossip = new GossipSync({
+      chainHash: CHAIN_HASH[config.network],
+      graph: this.graph,
+      store: this.gossipStore,
+      clock: this.clock,
+      logger: this.logger.child('gossip'),
+      limits: opts.gossipLimits,
+    });
+    this.gossip.attach(this.peers);
     this.messenger = new OnionMessenger({
       nodeSecret: this.nodeSecret,
       peers: this.peers,
@@ -247,6 +279,7 @@ export class Node {
     this.stopped = true;
     this.logger.info('stopping');
     this.messenger.close();
+    this.gossip.close();
     await this.peers.close();
     await this.invoices.close();
     for (const w of this.stopWaiters.splice(0)) w();
