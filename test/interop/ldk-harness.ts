@@ -34,6 +34,11 @@
  *   `sendOnionMessage()` (any payload type ≥ 64, to a node id or a blinded path, with or without
  *   reply path), `buildBlindedPathToSelf()`, `customOnionMessages` (+ `customOnionReply` option),
  *   `pump()`, `waitFor()`, `stop()`; the LDK objects themselves (`channelManager`, …) for anything else.
+ * - Gossip (issue 10; facts in /work/notes/LDK-gossip.md): option `gossip: true` makes the routing
+ *   handler a `P2PGossipSync` over the node's NetworkGraph (no UtxoLookup); `feedGossip(raw[], from?)`
+ *   hands framed BOLT 7 messages to it and says what LDK made of each; `graphChannels()`,
+ *   `graphChannel(scid)`, `graphNodes()`, `graphNode(id)` read the graph back; `messageCounts(peer)`
+ *   and `gossipBroadcastCount(kind)` count what LDK sent; `GOSSIP_MSG`, `scidFromParts`, `frameMessage`.
  * - LDK parsers returning plain field views: `ldkParseOffer`/`ldkReadOffer`, `ldkParseRefund`/
  *   `ldkReadRefund`, `ldkReadInvoiceRequest`, `ldkReadInvoice`, `ldkReadInvoiceError`, and
  *   `ldkWriteInvoiceError` (LDK 0.1's length-prefixed form). They throw `LdkRejected`.
@@ -539,6 +544,179 @@ export interface LdkCustomOnionMessage {
   hasReplyPath: boolean;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Gossip: views of LDK's NetworkGraph and results of feeding it messages
+
+/** BOLT 7 gossip message types (BOLT 7 "Channel announcement" … "Query Messages"). */
+export const GOSSIP_MSG = {
+  channel_announcement: 256,
+  node_announcement: 257,
+  channel_update: 258,
+  announcement_signatures: 259,
+  query_short_channel_ids: 261,
+  reply_short_channel_ids_end: 262,
+  query_channel_range: 263,
+  reply_channel_range: 264,
+  gossip_timestamp_filter: 265,
+} as const;
+
+/** BOLT 7 short_channel_id: block height (3 bytes), transaction index (3), output index (2). */
+export function scidFromParts(block: number, txIndex: number, outputIndex: number): bigint {
+  return (BigInt(block) << 40n) | (BigInt(txIndex) << 16n) | BigInt(outputIndex);
+}
+
+/** A message as sent on the wire (BOLT 1): u16 type, then the payload. */
+export function frameMessage(type: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(2 + payload.length);
+  out[0] = type >> 8;
+  out[1] = type & 0xff;
+  out.set(payload, 2);
+  return out;
+}
+
+/** One direction of a channel as LDK stores it from a `channel_update`. */
+export interface LdkChannelDirectionView {
+  /** The update's `timestamp` (LDK's `last_update`). */
+  timestamp: number;
+  /** `channel_flags` bit 1 (disable) clear. */
+  enabled: boolean;
+  cltvExpiryDelta: number;
+  htlcMinimumMsat: bigint;
+  htlcMaximumMsat: bigint;
+  feeBaseMsat: number;
+  feeProportionalMillionths: number;
+  /** The signed `channel_update` LDK keeps for relay, framed (type 258 + payload); absent when not kept. */
+  message?: Uint8Array;
+}
+
+/** A channel in LDK's NetworkGraph (`ReadOnlyNetworkGraph.channel(scid)`). */
+export interface LdkGraphChannelView {
+  scid: bigint;
+  /** `node_id_1` / `node_id_2` of the announcement, hex. */
+  node1: string;
+  node2: string;
+  /** Channel features, wire (big-endian) bytes. */
+  features: Uint8Array;
+  /** Set only when a UtxoLookup checked the funding output (never with this harness). */
+  capacitySats?: bigint;
+  /** The signed `channel_announcement` LDK keeps for relay, framed (type 256 + payload). */
+  announcement?: Uint8Array;
+  /** Direction 0 (`channel_flags` bit 0 = 0: from node_1) and direction 1 (from node_2). */
+  hasUpdate1: boolean;
+  hasUpdate2: boolean;
+  timestamp1?: number;
+  timestamp2?: number;
+  update1?: LdkChannelDirectionView;
+  update2?: LdkChannelDirectionView;
+}
+
+/** What LDK keeps of a `node_announcement`. */
+export interface LdkNodeAnnouncementView {
+  featureBits: number[];
+  /** Node features, wire (big-endian) bytes. */
+  features: Uint8Array;
+  timestamp: number;
+  rgb: Uint8Array;
+  /** The 32-byte alias field, and the same as text with trailing zero bytes removed. */
+  alias: Uint8Array;
+  aliasText: string;
+  /** Addresses as LDK prints them (`127.0.0.1:9735`, …) and as LDK serializes them (descriptor type byte + data). */
+  addresses: string[];
+  addressBytes: Uint8Array[];
+  /** The signed `node_announcement` LDK keeps for relay, framed (type 257 + payload). */
+  message?: Uint8Array;
+}
+
+/** A node in LDK's NetworkGraph (nodes exist there only as ends of announced channels). */
+export interface LdkGraphNodeView {
+  nodeId: string;
+  channels: bigint[];
+  announcement?: LdkNodeAnnouncementView;
+}
+
+/** What LDK's P2PGossipSync made of one message given to `feedGossip`. */
+export interface LdkGossipResult {
+  type: number;
+  /** Accepted into the graph. */
+  ok: boolean;
+  /** When accepted: whether LDK would relay it (excess data ≤ 1024 bytes). */
+  relay?: boolean;
+  /** When refused: LDK's error text ("Invalid signature on channel_announcement message", …), or `decode: <DecodeError>`. */
+  error?: string;
+  /** When refused by the handler: LDK's ErrorAction (IgnoreError, IgnoreDuplicateGossip, IgnoreAndLog, SendWarningMessage, …). */
+  action?: string;
+}
+
+function channelDirectionView(u: ldk.ChannelUpdateInfo | null | undefined): LdkChannelDirectionView | undefined {
+  if (!isPresent(u)) return undefined;
+  const fees = u!.get_fees();
+  const msg = u!.get_last_update_message();
+  const v: LdkChannelDirectionView = {
+    timestamp: u!.get_last_update() >>> 0, // the bindings return this u32 as a signed number
+    enabled: !!u!.get_enabled(),
+    cltvExpiryDelta: u!.get_cltv_expiry_delta(),
+    htlcMinimumMsat: u!.get_htlc_minimum_msat(),
+    htlcMaximumMsat: u!.get_htlc_maximum_msat(),
+    feeBaseMsat: fees.get_base_msat(),
+    feeProportionalMillionths: fees.get_proportional_millionths(),
+  };
+  if (isPresent(msg)) v.message = frameMessage(GOSSIP_MSG.channel_update, msg.write());
+  return v;
+}
+
+export function graphChannelView(scid: bigint, c: ldk.ChannelInfo): LdkGraphChannelView {
+  const d1 = channelDirectionView(c.get_one_to_two());
+  const d2 = channelDirectionView(c.get_two_to_one());
+  const ann = c.get_announcement_message();
+  const cap = c.get_capacity_sats();
+  const v: LdkGraphChannelView = {
+    scid,
+    node1: hex(c.get_node_one().as_slice()),
+    node2: hex(c.get_node_two().as_slice()),
+    features: featureBytesFromLe(c.get_features().le_flags()),
+    hasUpdate1: d1 !== undefined,
+    hasUpdate2: d2 !== undefined,
+  };
+  if (cap instanceof ldk.Option_u64Z_Some) v.capacitySats = cap.some;
+  if (isPresent(ann)) v.announcement = frameMessage(GOSSIP_MSG.channel_announcement, ann.write());
+  if (d1) {
+    v.update1 = d1;
+    v.timestamp1 = d1.timestamp;
+  }
+  if (d2) {
+    v.update2 = d2;
+    v.timestamp2 = d2.timestamp;
+  }
+  return v;
+}
+
+export function graphNodeView(nodeId: Uint8Array, n: ldk.NodeInfo): LdkGraphNodeView {
+  const v: LdkGraphNodeView = { nodeId: hex(nodeId), channels: n.get_channels() };
+  const info = n.get_announcement_info();
+  if (info instanceof ldk.Option_NodeAnnouncementInfoZ_Some) {
+    const a = info.some;
+    const le = a.features().le_flags();
+    const alias = a.alias().get_a();
+    let end = alias.length;
+    while (end > 0 && alias[end - 1] === 0) end--;
+    const addrs = a.addresses();
+    const view: LdkNodeAnnouncementView = {
+      featureBits: featureBitsFromLe(le),
+      features: featureBytesFromLe(le),
+      timestamp: a.last_update() >>> 0, // u32, returned signed by the bindings
+      rgb: a.rgb(),
+      alias,
+      aliasText: new TextDecoder().decode(alias.subarray(0, end)),
+      addresses: addrs.map((x) => x.to_str()),
+      addressBytes: addrs.map((x) => x.write()),
+    };
+    const msg = a.announcement_message();
+    if (isPresent(msg)) view.message = frameMessage(GOSSIP_MSG.node_announcement, msg.write());
+    v.announcement = view;
+  }
+  return v;
+}
+
 export interface LdkNodeOptions {
   /** The node's 32-byte seed, or a number n for the seed of 32 bytes n (default: a counter). */
   seed?: Uint8Array | number;
@@ -562,6 +740,14 @@ export interface LdkNodeOptions {
   maxLogRecords?: number;
   /** Unix time in seconds given to LDK as "now" (default: the wall clock). */
   nowSecs?: number;
+  /**
+   * Gossip: the PeerManager's routing handler is a `P2PGossipSync` over this node's NetworkGraph
+   * with no UtxoLookup (instead of the IgnoringMessageHandler), so LDK advertises gossip_queries
+   * (bit 7), sends `gossip_timestamp_filter` to peers with bit 6/7, answers `query_channel_range`,
+   * streams its graph after a peer's filter and relays gossip it accepts. Gossip-level log records
+   * are then kept in `logs` too. (`feedGossip` and the graph readers work either way.)
+   */
+  gossip?: boolean;
 }
 
 let seedCounter = 0x40;
@@ -601,6 +787,13 @@ export class LdkNode {
   readonly onionMessenger: ldk.OnionMessenger;
   readonly peerManager: ldk.PeerManager;
   readonly net: NodeLDKNet;
+  /**
+   * A `P2PGossipSync` over `graph` with no UtxoLookup. It is the PeerManager's routing handler
+   * only with `gossip: true`; `feedGossip` always hands messages to it.
+   */
+  readonly gossipSync: ldk.P2PGossipSync;
+  /** Gossip broadcasts LDK logged ("Sending message to all peers except …"), by message kind. */
+  private readonly broadcastCounts = new Map<string, number>();
 
   private readonly pumpTimer: NodeJS.Timeout;
   private readonly eventHandler: ldk.EventHandler;
@@ -733,9 +926,10 @@ export class LdkNode {
       customHandler,
     );
     const ignoring = ldk.IgnoringMessageHandler.constructor_new();
+    this.gossipSync = ldk.P2PGossipSync.constructor_new(this.graph, ldk.Option_UtxoLookupZ.constructor_none(), this.logger);
     this.peerManager = ldk.PeerManager.constructor_new(
       cm.as_ChannelMessageHandler(),
-      ignoring.as_RoutingMessageHandler(),
+      opts.gossip ? this.gossipSync.as_RoutingMessageHandler() : ignoring.as_RoutingMessageHandler(),
       this.onionMessenger.as_OnionMessageHandler(),
       ignoring.as_CustomMessageHandler(),
       now,
@@ -817,7 +1011,11 @@ export class LdkNode {
   ownInitFeatureBits(peer: Uint8Array = this.nodeId): number[] {
     const cm = featureBitsFromLe(this.channelManager.as_ChannelMessageHandler().provided_init_features(peer).le_flags());
     const om = featureBitsFromLe(this.onionMessenger.as_OnionMessageHandler().provided_init_features(peer).le_flags());
-    return [...new Set([...cm, ...om])].sort((x, y) => x - y);
+    // With `gossip: true` the routing handler adds gossip_queries (7); the IgnoringMessageHandler adds nothing.
+    const rt = this.opts.gossip
+      ? featureBitsFromLe(this.gossipSync.as_RoutingMessageHandler().provided_init_features(peer).le_flags())
+      : [];
+    return [...new Set([...cm, ...om, ...rt])].sort((x, y) => x - y);
   }
 
   /**
@@ -981,6 +1179,138 @@ export class LdkNode {
     return messagePathView(r.res);
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Gossip
+
+  /**
+   * Runs `f` on `NetworkGraph.read_only()`. That view holds the graph's read locks until freed;
+   * one left to the garbage collector makes LDK's next graph write panic (WASM "unreachable"),
+   * so it is freed here whatever happens.
+   */
+  private withGraph<T>(f: (g: ldk.ReadOnlyNetworkGraph) => T): T {
+    const g = this.graph.read_only();
+    try {
+      return f(g);
+    } finally {
+      g.free();
+    }
+  }
+
+  /** Every channel in LDK's NetworkGraph, by ascending scid. */
+  graphChannels(): LdkGraphChannelView[] {
+    const out = this.withGraph((g) => {
+      const list: LdkGraphChannelView[] = [];
+      for (const scid of g.list_channels()) {
+        const c = g.channel(scid);
+        if (isPresent(c)) list.push(graphChannelView(scid, c));
+      }
+      return list;
+    });
+    return out.sort((a, b) => (a.scid < b.scid ? -1 : a.scid > b.scid ? 1 : 0));
+  }
+
+  /** One channel of LDK's NetworkGraph, or undefined. */
+  graphChannel(scid: bigint): LdkGraphChannelView | undefined {
+    return this.withGraph((g) => {
+      const c = g.channel(scid);
+      return isPresent(c) ? graphChannelView(scid, c) : undefined;
+    });
+  }
+
+  /** Every node in LDK's NetworkGraph (each an end of some channel), by ascending node id. */
+  graphNodes(): LdkGraphNodeView[] {
+    const out = this.withGraph((g) => {
+      const list: LdkGraphNodeView[] = [];
+      for (const id of g.list_nodes()) {
+        const n = g.node(id);
+        if (isPresent(n)) list.push(graphNodeView(id.as_slice(), n));
+      }
+      return list;
+    });
+    return out.sort((a, b) => (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
+  }
+
+  /** One node of LDK's NetworkGraph, or undefined. */
+  graphNode(nodeId: Uint8Array): LdkGraphNodeView | undefined {
+    return this.withGraph((g) => {
+      const n = g.node(ldk.NodeId.constructor_from_pubkey(nodeId));
+      return isPresent(n) ? graphNodeView(nodeId, n) : undefined;
+    });
+  }
+
+  /**
+   * Hands raw BOLT 7 messages (u16 type + payload: 256 channel_announcement, 257 node_announcement,
+   * 258 channel_update) to LDK's P2PGossipSync as if they came from peer `from` (default: no peer),
+   * in order, and reports per message what LDK said. LDK parses each with its own reader (a decode
+   * failure is reported as `decode: <DecodeError>`), then `handle_channel_announcement` /
+   * `handle_node_announcement` / `handle_channel_update` check and store it. Messages accepted this
+   * way are not relayed to connected peers; LDK serves them in its graph sync and in
+   * `reply_channel_range`.
+   */
+  feedGossip(rawMessages: Uint8Array[], from?: Uint8Array): LdkGossipResult[] {
+    const rh = this.gossipSync.as_RoutingMessageHandler();
+    const peer = from ?? null;
+    const results = rawMessages.map((raw): LdkGossipResult => {
+      if (raw.length < 2) return { type: -1, ok: false, error: 'decode: message shorter than its type' };
+      const type = (raw[0]! << 8) | raw[1]!;
+      const payload = raw.subarray(2);
+      let r: ldk.Result_boolLightningErrorZ;
+      if (type === GOSSIP_MSG.channel_announcement) {
+        const m = ldk.ChannelAnnouncement.constructor_read(payload);
+        if (!(m instanceof ldk.Result_ChannelAnnouncementDecodeErrorZ_OK)) {
+          return { type, ok: false, error: `decode: ${decodeErrorName((m as ldk.Result_ChannelAnnouncementDecodeErrorZ_Err).err)}` };
+        }
+        r = rh.handle_channel_announcement(peer, m.res);
+      } else if (type === GOSSIP_MSG.node_announcement) {
+        const m = ldk.NodeAnnouncement.constructor_read(payload);
+        if (!(m instanceof ldk.Result_NodeAnnouncementDecodeErrorZ_OK)) {
+          return { type, ok: false, error: `decode: ${decodeErrorName((m as ldk.Result_NodeAnnouncementDecodeErrorZ_Err).err)}` };
+        }
+        r = rh.handle_node_announcement(peer, m.res);
+      } else if (type === GOSSIP_MSG.channel_update) {
+        const m = ldk.ChannelUpdate.constructor_read(payload);
+        if (!(m instanceof ldk.Result_ChannelUpdateDecodeErrorZ_OK)) {
+          return { type, ok: false, error: `decode: ${decodeErrorName((m as ldk.Result_ChannelUpdateDecodeErrorZ_Err).err)}` };
+        }
+        r = rh.handle_channel_update(peer, m.res);
+      } else {
+        return { type, ok: false, error: `not a gossip announcement/update type: ${type}` };
+      }
+      if (r instanceof ldk.Result_boolLightningErrorZ_OK) return { type, ok: true, relay: !!r.res };
+      const e = (r as ldk.Result_boolLightningErrorZ_Err).err;
+      return { type, ok: false, error: e.get_err(), action: e.get_action().constructor.name.replace(/^ErrorAction_/, '') };
+    });
+    this.pump();
+    return results;
+  }
+
+  /**
+   * Every message kind LDK received from / queued for `peer`, with counts (see messageCount). Gossip
+   * counts come from LDK's Gossip-level trace lines. Not counted by LDK 0.1's logs: a received
+   * `gossip_timestamp_filter` (handled before the "Received message" line) and gossip LDK relays
+   * from other peers (queued without a per-peer line: see gossipBroadcastCount).
+   */
+  messageCounts(peer: Uint8Array): { in: Record<string, number>; out: Record<string, number> } {
+    const res = { in: {} as Record<string, number>, out: {} as Record<string, number> };
+    const suffix = ` ${hex(peer)}`;
+    for (const [k, n] of this.msgCounts) {
+      if (!k.endsWith(suffix)) continue;
+      const [dir, kind] = k.split(' ') as ['in' | 'out', string];
+      res[dir][kind] = n;
+    }
+    return res;
+  }
+
+  /**
+   * How many gossip messages of a kind ('ChannelAnnouncement', 'NodeAnnouncement', 'ChannelUpdate')
+   * LDK relayed to its peers (one count per relayed message, whatever the number of peers; LDK skips
+   * the sender, a channel's own nodes for its announcement, the node itself for its announcement,
+   * and peers with gossip_queries that have not sent a gossip_timestamp_filter).
+   */
+  gossipBroadcastCount(kind: string): number {
+    return this.broadcastCounts.get(kind) ?? 0;
+  }
+
   /** Events of a given class emitted so far. */
   eventsOf<E extends ldk.Event>(guard: (e: ldk.Event) => e is E): E[] {
     return this.events.filter(guard);
@@ -1019,9 +1349,12 @@ export class LdkNode {
       const key = `${m[1] === 'Received' ? 'in' : 'out'} ${m[2]} ${m[3]}`;
       this.msgCounts.set(key, (this.msgCounts.get(key) ?? 0) + 1);
     }
+    // Relayed gossip is queued for each peer without a per-peer log line; count the broadcasts.
+    const b = /^Sending message to all peers except .*?: (\w+) \{/s.exec(message);
+    if (b) this.broadcastCounts.set(b[1]!, (this.broadcastCounts.get(b[1]!) ?? 0) + 1);
     this.logCount++;
-    // Gossip-level records are chatty and useless here: count them, do not keep them.
-    if (level === ldk.Level.LDKLevel_Gossip && !this.printLogs) return;
+    // Gossip-level records are chatty and useless here (unless the node gossips): count them, do not keep them.
+    if (level === ldk.Level.LDKLevel_Gossip && !this.printLogs && !this.opts.gossip) return;
     const rec: LdkLogRecord = { level, module: r.get_module_path(), message };
     const peer = r.get_peer_id();
     if (peer && peer.length === 33 && peer.some((b) => b !== 0)) rec.peer = peer;
