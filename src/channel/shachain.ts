@@ -22,9 +22,12 @@ function needIndex(index: bigint): void {
 
 /** Flip bit `b` (bit b%8 of byte b/8) and hash, for each bit `bits-1 … 0` set in `index`. */
 function deriveSecret(base: Uint8Array, bits: number, index: bigint): Uint8Array {
+  // The index has 48 bits: test them as two 24-bit numbers rather than by BigInt shifts.
+  const lo = Number(index & 0xff_ffffn);
+  const hi = Number(index >> 24n);
   let p = base;
   for (let b = bits - 1; b >= 0; b--) {
-    if ((index >> BigInt(b)) & 1n) {
+    if ((b >= 24 ? hi >> (b - 24) : lo >> b) & 1) {
       const q = p.slice();
       q[b >> 3]! ^= 1 << (b & 7);
       p = sha256(q);
