@@ -544,6 +544,27 @@ describe('LDK harness: gossip into and out of LDK 0.1 (issue 10)', () => {
       await expect(plain.peer.ping(8, 8)).resolves.toEqual({ totlen: 12 });
     });
 
+    it("only a peer's first gossip_timestamp_filter counts, and its chain_hash is not checked (bit 6 peer)", async () => {
+      const req = await connectUs(ldk, 'required', [6]); // gossip_queries compulsory: LDK knows it
+      try {
+        await ldk.waitFor(() => req.of(265).length === 1, 'the filter from LDK');
+        const expected = expectedGraphDump(ldk);
+        // A filter for another chain still starts LDK's full sync.
+        sendRaw(req, frameMessage(GOSSIP_MSG.gossip_timestamp_filter, cat(CHAIN_HASH.bitcoin, u32(0), u32(0xffffffff))));
+        await ldk.waitFor(() => req.got.length >= 1 + expected.length, 'the graph dump');
+        expect(req.got.slice(1).map((g) => hex(frameMessage(g.type, g.payload)))).toEqual(expected.map(hex));
+        const n = req.got.length;
+        sendRaw(req, frameMessage(GOSSIP_MSG.gossip_timestamp_filter, filterMsg(0, 0xffffffff)));
+        // LDK writes a pong and then, in the same write loop, any sync it has queued: after the
+        // second pong, a restarted sync would have arrived.
+        await req.peer.ping(0, 0);
+        await req.peer.ping(0, 0);
+        expect(req.got.length).toBe(n);
+      } finally {
+        await req.close();
+      }
+    });
+
     it('a peer with initial_routing_sync (3) and no gossip_queries gets the graph right after init', async () => {
       const irs = await connectUs(ldk, 'irs', [3]);
       try {
