@@ -9,7 +9,7 @@ import { toHex } from './util/bytes.ts';
 import type { Network } from './wire/chains.ts';
 import { PeerRegistry, type Peer } from './transport/index.ts';
 import { openInvoiceStore, type InvoiceStore } from './invoice-store/index.ts';
-import { OnionMessenger, type OnionMessageLimits } from './onion-message/index.ts';
+import { OnionMessenger, OnionRouter, type OnionMessageLimits } from './onion-message/index.ts';
 import { CHAIN_HASH } from './wire/chains.ts';
 import { featuresFromBits } from './wire/features.ts';
 import { DEFAULT_INIT_FEATURE_BITS } from './transport/features.ts';
@@ -50,6 +50,10 @@ export interface NodeOptions extends Partial<NodeConfig> {
   gossipLimits?: Partial<GossipLimits>;
   /** Graph size caps (defaults in src/gossip/graph.ts). */
   graphLimits?: Partial<GraphLimits>;
+  /** Core Lightning's `--fetchinvoice-noconnect`: never connect to a node just to send it an onion message. */
+  fetchinvoiceNoconnect?: boolean;
+  /** Seconds without onion messages after which a connection opened only for them closes (default 30; 0 never). */
+  onionConnectIdleSeconds?: number;
 }
 
 /**
@@ -142,6 +146,8 @@ export class Node {
   readonly graph: ChannelGraph;
   readonly gossip: GossipSync;
   readonly gossipStore: GossipMessageStore;
+  /** Onion-message routes: paths over the graph and live peers, or a direct connection. */
+  readonly router: OnionRouter;
   /** `<datadir>/<network>`, when the node has a datadir. */
   readonly networkDir?: string;
   readonly startedAt: number;
@@ -207,6 +213,29 @@ export class Node {
       random: this.random,
       clock: this.clock,
       limits: opts.onionMessageLimits,
+      scidResolver: {
+        // BOLT 4: the next peer is "the peer at the other end of that channel" — a channel of ours.
+        peerOfChannel: (scid) => {
+          const row = this.graph.channelRow(scid);
+          if (row < 0) return undefined;
+          const [a, b] = [this.graph.nodeId(this.graph.endOf(row, 0)), this.graph.nodeId(this.graph.endOf(row, 1))];
+          return toHex(a) === toHex(this.nodeId) ? b : toHex(b) === toHex(this.nodeId) ? a : undefined;
+        },
+        nodeOfDirection: (scid, direction) => {
+          const row = this.graph.channelRow(scid);
+          return row < 0 ? undefined : this.graph.nodeId(this.graph.endOf(row, direction));
+        },
+      },
+    });
+    this.router = new OnionRouter({
+      self: this.nodeId,
+      graph: this.graph,
+      peers: this.peers,
+      logger: this.logger.child('onionroute'),
+      clock: this.clock,
+      noconnect: opts.fetchinvoiceNoconnect ?? false,
+      ...(opts.onionConnectIdleSeconds !== undefined ? { idleCloseSeconds: opts.onionConnectIdleSeconds } : {}),
+      activity: () => new Map(this.messenger.stats().peers.map((p) => [p.nodeId, p.sent + p.received])),
     });
     this.invoices = openInvoiceStore({
       path: this.networkDir ? join(this.networkDir, 'bolt12d.sqlite3') : ':memory:',
@@ -278,6 +307,7 @@ export class Node {
     if (this.stopped) return;
     this.stopped = true;
     this.logger.info('stopping');
+    this.router.close();
     this.messenger.close();
     this.gossip.close();
     await this.peers.close();

@@ -66,3 +66,4 @@ export { peelOnionMessage, type PeelResult, type ForwardResult, type ReceiveResu
 export { PathIdAuthenticator, type PathIdContents } from './path-id.ts';
 export { constructOnionPacket, peelOnionPacket, parseOnionPacket, serializeOnionPacket, SphinxError, type OnionPacket, type SphinxHop } from './sphinx.ts';
 export { TokenBucket } from './rate-limit.ts';
+export { OnionRouter, NoOnionRouteError, type OnionRoute, type OnionRouterOptions, type RouterPeers } from './router.ts';
