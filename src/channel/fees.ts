@@ -8,6 +8,7 @@
 //   htlcTimeoutFeeSat(feeratePerKw, anchors?), htlcSuccessFeeSat(feeratePerKw, anchors?)
 //   commitmentFeeSat(feeratePerKw, untrimmedHtlcs, anchors?)
 //   isHtlcTrimmed({ offered, amountMsat }, feeratePerKw, dustLimitSat, anchors?)
+import { TxError } from './errors.ts';
 
 /** BOLT 3, Fee Calculation: "Commitment weight (no option_anchors): 724 + 172 * num-untrimmed-htlc-outputs". */
 export const COMMITMENT_WEIGHT = 724n;
@@ -22,8 +23,9 @@ export const HTLC_SUCCESS_WEIGHT = 703n;
 export const ANCHOR_OUTPUT_SAT = 330n;
 
 function feerate(f: number | bigint): bigint {
+  if (typeof f === 'number' && !Number.isInteger(f)) throw new TxError('feerate_per_kw', `must be a u32, got ${f}`);
   const v = BigInt(f);
-  if (v < 0n || v > 0xffff_ffffn) throw new RangeError(`feerate_per_kw must be a u32, got ${f}`);
+  if (v < 0n || v > 0xffff_ffffn) throw new TxError('feerate_per_kw', `must be a u32, got ${f}`);
   return v;
 }
 
