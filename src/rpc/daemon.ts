@@ -8,12 +8,14 @@ import type { RpcContext } from './context.ts';
 import { coreMethods } from './methods/core.ts';
 import { invoiceMethods } from './methods/invoices.ts';
 import { decodeMethod } from './methods/decode.ts';
+import { gossipMethods } from './methods/gossip.ts';
 import type { RpcMethod } from './types.ts';
 
 /** Every RPC method the daemon serves. */
 export function buildMethodTable(): MethodTable<RpcContext> {
   return new MethodTable<RpcContext>().add(
     ...coreMethods,
+    ...gossipMethods,
     ...(invoiceMethods as unknown as RpcMethod<RpcContext>[]),
     decodeMethod as unknown as RpcMethod<RpcContext>,
   );

@@ -7,6 +7,7 @@ import type { Peer } from '../../transport/index.ts';
 import { RpcError, type RpcMethod } from '../types.ts';
 import { invalidParam, optional, paramBoolean, paramEnum, paramInteger, paramString } from '../params.ts';
 import type { RpcContext } from '../context.ts';
+import { gossipInfo } from './gossip.ts';
 
 /** Features a peer sent in `init` (BOLT 1: globalfeatures OR-ed into features), as the transport combined them. */
 function peerFeaturesHex(p: Peer): string {
@@ -76,6 +77,8 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         our_features: node.ourFeatures(),
         // bolt12d extension: onion message counters (drops by reason, queues)
         onion_messages: snake({ ...node.messenger.stats(), peers: undefined }),
+        // bolt12d extension: the gossip graph, its sync per peer, refusals by reason
+        gossip: gossipInfo(node),
       };
     },
   },

@@ -1,0 +1,181 @@
+// The gossip graph over RPC: Core Lightning's `listnodes` and `listchannels` (their parameter names
+// and result fields, doc/schemas/listnodes.json and listchannels.json), `getonionpath` (bolt12d:
+// the hops, or the addresses we would connect to, for an onion message to a node), and the
+// `gossip` object of `getinfo`.
+import { fromHex, toHex, utf8 } from '../../util/bytes.ts';
+import { isPoint } from '../../crypto/index.ts';
+import { scidFromString, scidToString } from '../../wire/index.ts';
+import type { Node } from '../../node.ts';
+import type { ChannelGraph, GraphAddress } from '../../gossip/graph.ts';
+import { RpcError, type RpcMethod } from '../types.ts';
+import { invalidParam, optional, paramString } from '../params.ts';
+import type { RpcContext } from '../context.ts';
+
+function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
+  const s = paramString(p, name);
+  if (!/^(02|03)[0-9a-fA-F]{64}$/.test(s)) throw invalidParam(name, 'should be a 33-byte node id in hex');
+  const id = fromHex(s);
+  if (!isPoint(id)) throw invalidParam(name, 'is not a valid secp256k1 point');
+  return id;
+}
+
+/** Core Lightning's address JSON (common/json_stream.c `json_add_address`). */
+function addressJson(a: GraphAddress): Record<string, unknown> {
+  switch (a.type) {
+    case 'ipv4':
+    case 'ipv6':
+    case 'torv3':
+      return { type: a.type, address: a.host, port: a.port };
+    case 'dns':
+      return { type: 'dns', address: a.host, port: a.port };
+    case 'websocket':
+      return { type: 'websocket', port: a.port };
+  }
+}
+
+function aliasText(alias: Uint8Array): string {
+  let end = alias.length;
+  while (end > 0 && alias[end - 1] === 0) end--;
+  try {
+    return utf8.decode(alias.subarray(0, end));
+  } catch {
+    return toHex(alias.subarray(0, end));
+  }
+}
+
+function nodeJson(g: ChannelGraph, idx: number): Record<string, unknown> {
+  const ann = g.nodeAnnouncement(idx);
+  const out: Record<string, unknown> = { nodeid: toHex(g.nodeId(idx)) };
+  if (ann) {
+    out['last_timestamp'] = ann.timestamp;
+    out['alias'] = aliasText(ann.alias);
+    out['color'] = toHex(ann.rgbColor);
+    out['features'] = toHex(ann.features);
+    out['addresses'] = ann.addresses.map(addressJson);
+  }
+  return out;
+}
+
+function channelJson(g: ChannelGraph, row: number, dir: 0 | 1): Record<string, unknown> | undefined {
+  const h = g.half(row, dir);
+  if (!h) return undefined;
+  return {
+    source: toHex(g.nodeId(g.endOf(row, dir))),
+    destination: toHex(g.nodeId(g.endOf(row, dir === 0 ? 1 : 0))),
+    short_channel_id: scidToString(g.scidOf(row)),
+    direction: dir,
+    public: true,
+    // amount_msat (the funding output's value) needs a chain backend: not shown until one exists.
+    message_flags: h.messageFlags,
+    channel_flags: h.channelFlags,
+    active: (h.channelFlags & 2) === 0,
+    last_update: h.timestamp,
+    base_fee_millisatoshi: h.feeBaseMsat,
+    fee_per_millionth: h.feeProportionalMillionths,
+    delay: h.cltvExpiryDelta,
+    htlc_minimum_msat: h.htlcMinimumMsat,
+    htlc_maximum_msat: h.htlcMaximumMsat,
+    features: toHex(g.channelFeatures(row)),
+  };
+}
+
+/** `getinfo.gossip`: graph size, sync state per peer, accepted and refused messages by reason. */
+export function gossipInfo(node: Node): Record<string, unknown> {
+  const s = node.gossip.stats();
+  return {
+    nodes: s.nodes,
+    channels: s.channels,
+    synced: s.synced,
+    utxo_check: s.utxoCheck,
+    ...(s.utxoCheck ? {} : { utxo_note: 'no chain backend: channel_announcements are accepted without checking their funding outputs' }),
+    accepted: s.accepted,
+    rejected: s.rejected,
+    pruned: s.pruned,
+    peers: s.peers,
+  };
+}
+
+export const gossipMethods: RpcMethod<RpcContext>[] = [
+  {
+    name: 'listnodes',
+    params: ['id?'],
+    description: 'Show node {id} (or all known nodes, if not specified).',
+    handler: (p, { node }) => {
+      const g = node.graph;
+      const id = optional(p, 'id', nodeIdParam);
+      if (id) {
+        const idx = g.nodeIndex(id);
+        return { nodes: idx >= 0 && g.hasNode(idx) ? [nodeJson(g, idx)] : [] };
+      }
+      const nodes: Record<string, unknown>[] = [];
+      for (let i = 0; i < g.nodeIndexBound; i++) if (g.hasNode(i)) nodes.push(nodeJson(g, i));
+      return { nodes };
+    },
+  },
+  {
+    name: 'listchannels',
+    params: ['short_channel_id?', 'source?', 'destination?'],
+    description: 'Show channel {short_channel_id} or {source} or {destination} (or all known channels, if not specified).',
+    handler: (p, { node }) => {
+      const g = node.graph;
+      const scidStr = optional(p, 'short_channel_id', paramString);
+      const source = optional(p, 'source', nodeIdParam);
+      const destination = optional(p, 'destination', nodeIdParam);
+      // Core Lightning: "Can only specify one of short_channel_id, source or destination".
+      if ([scidStr, source, destination].filter((x) => x !== undefined).length > 1) {
+        throw new RpcError(-32602, 'Can only specify one of {short_channel_id}, {source} or {destination}');
+      }
+      let rows: Iterable<number>;
+      let dirs: (row: number) => (0 | 1)[] = () => [0, 1];
+      if (scidStr !== undefined) {
+        const scid = scidFromString(scidStr);
+        if (scid === undefined) throw invalidParam('short_channel_id', 'should be a short_channel_id of the form BLOCKxTXxOUT');
+        const row = g.channelRow(scid);
+        rows = row >= 0 ? [row] : [];
+      } else if (source || destination) {
+        const idx = g.nodeIndex((source ?? destination)!);
+        rows = idx >= 0 && g.hasNode(idx) ? g.channelsOfNode(idx) : [];
+        const end = (row: number, d: 0 | 1) => g.endOf(row, d) === idx;
+        // source: the direction leaving the node; destination: the one arriving at it.
+        dirs = (row) => ([0, 1] as const).filter((d) => (source ? end(row, d) : end(row, d === 0 ? 1 : 0)));
+      } else {
+        rows = g.rowsByScid();
+      }
+      const channels: Record<string, unknown>[] = [];
+      for (const row of rows) {
+        if (!g.hasRow(row)) continue;
+        for (const d of dirs(row)) {
+          const c = channelJson(g, row, d);
+          if (c) channels.push(c);
+        }
+      }
+      return { channels };
+    },
+  },
+  {
+    name: 'getonionpath',
+    params: ['id'],
+    description:
+      'How an onion message would reach node {id}: the hops of a path through nodes supporting option_onion_messages, or the addresses we would connect to (unless fetchinvoice-noconnect).',
+    handler: (p, { node }) => {
+      const id = nodeIdParam(p, 'id');
+      const d = node.router.decide(id);
+      switch (d.kind) {
+        case 'path':
+          return { destination: toHex(id), route: 'path', hops: d.hops.map((h) => toHex(h)) };
+        case 'connect':
+          return {
+            destination: toHex(id),
+            route: 'connect',
+            addresses: d.addresses.map((a) => ({ transport: a.transport, address: a.host, port: a.port, type: a.from })),
+            skipped: d.skipped.map((s) => ({ ...addressJson(s.address), reason: s.reason })),
+            no_path_reason: d.pathReason,
+          };
+        case 'none':
+          // Core Lightning's PAY_ROUTE_NOT_FOUND.
+          throw new RpcError(205, `no onion-message route to ${toHex(id)}: ${d.detail}`, { reason: d.reason, ...(d.pathReason ? { no_path_reason: d.pathReason } : {}) });
+      }
+    },
+  },
+];
+
