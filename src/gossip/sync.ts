@@ -125,8 +125,13 @@ export interface GossipLimits {
   maxRangeReplies: number;
   /** short_channel_ids per `query_short_channel_ids` we send. */
   scidsPerQuery: number;
-  /** How long we wait for a reply to our query before giving up on that peer (ms). */
+  /** How long we wait for the replies to our query_channel_range before giving up on that peer (ms). */
   queryTimeoutMs: number;
+  /**
+   * How long we wait for reply_short_channel_ids_end (ms). LDK 0.1 never answers scid queries
+   * ("Not implemented"): then we ask for its dump instead, after this long.
+   */
+  scidQueryTimeoutMs: number;
   /** Queries a peer may send us per minute (each is answered in full, one at a time). */
   queriesPerMinute: number;
   /** short_channel_ids per `reply_channel_range` we send (8000 fit without TLVs; 2700 with both). */
@@ -158,6 +163,7 @@ export const DEFAULT_GOSSIP_LIMITS: GossipLimits = {
   maxRangeReplies: 2_000,
   scidsPerQuery: 1_000,
   queryTimeoutMs: 20_000,
+  scidQueryTimeoutMs: 8_000,
   queriesPerMinute: 30,
   scidsPerReply: 2_500,
   answerHighWaterBytes: 256 * 1024,
@@ -433,10 +439,15 @@ export class GossipSync {
    * validation as a peer's, without the per-peer bounds. Resolves once everything is applied.
    */
   async ingest(framed: readonly Uint8Array[]): Promise<void> {
-    const ps = (this.local ??= new PeerGossip(LOCAL_PEER, this.clock.now(), Infinity));
+    const ps = (this.local ??= new PeerGossip(LOCAL_PEER, this.now(), Infinity));
     for (let i = 0; i < framed.length && !this.closed; i += this.limits.batchSize) {
       await this.processBatch(ps, framed.slice(i, i + this.limits.batchSize));
     }
+  }
+
+  /** Whole seconds (wire timestamps are u32). */
+  private now(): number {
+    return Math.floor(this.clock.now());
   }
 
   get isSynced(): boolean {
@@ -470,7 +481,7 @@ export class GossipSync {
 
   private peerConnected(peer: GossipPeer): void {
     if (this.closed) return;
-    const now = this.clock.now();
+    const now = this.now();
     const old = this.peers.get(toHex(peer.nodeId));
     if (old) this.dropPeerState(old);
     const ps = new PeerGossip(peer, now, this.limits.messageBurst);
@@ -522,7 +533,7 @@ export class GossipSync {
     }
     // What is newer than what we hold (a little earlier: clocks differ), never older than the
     // pruning horizon.
-    const now = this.clock.now();
+    const now = this.now();
     const first = Math.max(now - TWO_WEEKS, Math.min(this.newestTimestamp(), now) - 600);
     this.sendFilter(ps, first, 0xffff_ffff - first);
     ps.state = 'filter';
@@ -671,7 +682,7 @@ export class GossipSync {
       }
     }
     const batch = this.wanted.splice(0, this.limits.scidsPerQuery);
-    const timer = setTimeout(() => this.scidQueryTimeout(ps, batch), this.limits.queryTimeoutMs);
+    const timer = setTimeout(() => this.scidQueryTimeout(ps, batch), this.limits.scidQueryTimeoutMs);
     timer.unref();
     ps.scidQuery = { timer, count: batch.length };
     ps.peer.send(
@@ -690,21 +701,21 @@ export class GossipSync {
     if (!ps.scidQuery) return;
     ps.scidQuery = undefined;
     this.wanted.unshift(...batch);
-    this.log.info(`gossip: ${ps.key} did not answer query_short_channel_ids in ${this.limits.queryTimeoutMs} ms; asking for a dump instead`);
+    this.log.info(`gossip: ${ps.key} did not answer query_short_channel_ids in ${this.limits.scidQueryTimeoutMs} ms; asking for a dump instead`);
     ps.answersScidQueries = false;
     this.fallbackToDump(ps);
   }
 
   /** A peer that does not answer scid queries: take its whole view via a timestamp filter. */
   private fallbackToDump(ps: PeerGossip): void {
-    const now = this.clock.now();
+    const now = this.now();
     this.sendFilter(ps, now - TWO_WEEKS, 0xffff_ffff - (now - TWO_WEEKS));
     ps.state = 'dump';
     this.wanted = [];
     // The dump has no end marker: call it synced once the peer has gone quiet.
     const check = () => {
       if (this.closed || !ps.peer.connected || this.syncPeer !== ps) return;
-      if (ps.queue.length === 0 && !ps.processing && this.clock.now() - ps.lastRefill >= 2) this.syncDone(ps);
+      if (ps.queue.length === 0 && !ps.processing && this.now() - ps.lastRefill >= 2) this.syncDone(ps);
       else {
         const t = setTimeout(check, 1000);
         t.unref();
@@ -778,7 +789,7 @@ export class GossipSync {
   private onSigned(ps: PeerGossip, type: number, payload: Uint8Array): void {
     ps.received++;
     if (ps === this.syncPeer) this.syncMessages++;
-    const now = this.clock.now();
+    const now = this.now();
     // Token bucket per peer.
     ps.tokens = Math.min(this.limits.messageBurst, ps.tokens + (now - ps.lastRefill) * this.limits.messagesPerSecond);
     ps.lastRefill = now;
@@ -817,7 +828,7 @@ export class GossipSync {
   }
 
   private async processBatch(ps: PeerGossip, batch: Uint8Array[]): Promise<void> {
-    const now = this.clock.now();
+    const now = this.now();
     const ctx = { chainHash: this.chainHash, now };
     /** Channels announced earlier in this batch: scid → node ids, for updates and node announcements behind them. */
     const batchChannels = new Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>();
@@ -1070,7 +1081,7 @@ export class GossipSync {
 
   /** Queries a peer may still send this minute; false (and a warning) when over. */
   private admitQuery(ps: PeerGossip, what: string): boolean {
-    const now = this.clock.now();
+    const now = this.now();
     while (ps.queryTimes.length > 0 && ps.queryTimes[0]! <= now - 60) ps.queryTimes.shift();
     if (ps.queryTimes.length >= this.limits.queriesPerMinute) {
       this.sendWarning(ps, `too many gossip queries (${this.limits.queriesPerMinute} a minute): ignoring ${what}`);
@@ -1248,7 +1259,7 @@ export class GossipSync {
 
   /** BOLT 7: drop channels whose newest update is older than two weeks (and nodes left alone). */
   prune(): Removed {
-    const removed = this.graph.pruneStale(this.clock.now());
+    const removed = this.graph.pruneStale(this.now());
     for (const o of removed.offsets) this.store.markDeleted(o);
     for (const s of removed.channels) this.unrelayedAnnouncements.delete(s);
     this.pruned += removed.channels.length;
