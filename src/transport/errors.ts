@@ -10,7 +10,9 @@ export type ConnectErrorCode =
   /** The peer's `init` was missing, malformed or incompatible (features, networks). */
   | 'INIT_FAILED'
   /** The connection closed before `init` completed, or the registry was closed. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** limits.maxOutboundPeers (dialling) or limits.maxInboundPeers (accepting) established peers already. */
+  | 'TOO_MANY_PEERS';
 
 export class ConnectError extends Error {
   override readonly name = 'ConnectError';

@@ -1,5 +1,7 @@
 // src/transport (io): BOLT 8 over TCP and WebSocket, BOLT 1 peers, and the peer registry.
-export { PeerRegistry, type PeerRegistryOptions, type MessageHandler } from './registry.ts';
+export { PeerRegistry, type PeerRegistryOptions, type DialOptions, type MessageHandler } from './registry.ts';
+export { ConnectionBudget, sourceKey, type PendingSlot, type RefusalReason, type Admission } from './budget.ts';
+export { procFdProbe, type FdProbe, type FdUsage } from './fds.ts';
 export { type Peer, type PeerStats } from './types.ts';
 export { ConnectError, PingError, type ConnectErrorCode, type PingErrorCode } from './errors.ts';
 export { DEFAULT_PEER_LIMITS, resolveLimits, type PeerLimits } from './limits.ts';

@@ -3,7 +3,9 @@
 //
 // Life cycle:  act1/act2/act3 (handshake, timeout) → init (timeout) → active → closed.
 // Every path to `closed` goes through `close(reason)`, which logs exactly one line
-// `disconnect: <reason>`.
+// `disconnect: <reason>`: at debug level for an inbound connection that never completed `init`
+// (anyone can open those by the thousand; the registry sums them up in a rate-limited line), at
+// info level otherwise.
 import { type Logger } from '../util/log.ts';
 import { toHex } from '../util/bytes.ts';
 import {
@@ -49,6 +51,11 @@ type Phase = 'act1' | 'act2' | 'act3' | 'init' | 'active' | 'closed';
 
 const ZERO_CHANNEL_ID = new Uint8Array(32);
 
+/** The fixed head of a close reason ("handshake timeout after 400 ms (…)" → "handshake timeout"), for counting. */
+export function reasonCategory(reason: string): string {
+  return reason.split(/:| after | \(|\d/)[0]!.trim() || 'other';
+}
+
 function describeData(data: Uint8Array): string {
   if (isPrintableAscii(data)) return JSON.stringify(new TextDecoder().decode(data.subarray(0, 300)));
   return `0x${toHex(data.subarray(0, 150))}${data.length > 150 ? '…' : ''}`;
@@ -75,6 +82,7 @@ export class PeerConnection implements Peer {
   private responder?: ResponderHandshake;
   private cipher?: NoiseCipher;
   private stageTimer?: NodeJS.Timeout; // handshake, then init timeout
+  private actOneTimer?: NodeJS.Timeout; // inbound: act one must arrive sooner than the whole handshake
   private frameTimer?: NodeJS.Timeout;
   private livenessTimer?: NodeJS.Timeout;
   private livenessOutstanding = false;
@@ -119,6 +127,14 @@ export class PeerConnection implements Peer {
     } else {
       this.responder = new ResponderHandshake({ localSecret: host.nodeSecret, localPublicKey: host.nodeId, random: host.random });
       this.phase = 'act1';
+      // BOLT 8: the initiator sends act one (50 bytes) as soon as the connection is up; a socket
+      // that has not delivered it within a few seconds is a silent one holding a pending slot.
+      const a1 = host.limits.actOneTimeoutMs;
+      if (a1 < host.limits.handshakeTimeoutMs) {
+        this.actOneTimer = this.timer(a1, () =>
+          this.close(`act one timeout: ${this.inbuf.length} of ${ACT_ONE_SIZE} bytes received within ${a1} ms`),
+        );
+      }
     }
   }
 
@@ -250,6 +266,8 @@ export class PeerConnection implements Peer {
     switch (this.phase) {
       case 'act1': // responder: act one in, act two out
         this.responder!.readActOne(bytes);
+        clearTimeout(this.actOneTimer);
+        this.actOneTimer = undefined;
         this.phase = 'act3';
         this.writeRaw(this.responder!.writeActTwo());
         return;
@@ -355,6 +373,12 @@ export class PeerConnection implements Peer {
     const check = checkRemoteInit(init, this.host.localFeatures, this.host.network);
     if (!check.ok) {
       this.close(check.reason, { kind: 'INIT_FAILED', warning: check.warning });
+      return;
+    }
+    // Established-peer caps (the registry knows the counts): refused with a warning saying why.
+    const refusal = this.host.admitPeer(this);
+    if (refusal !== undefined) {
+      this.close(refusal, { kind: 'TOO_MANY_PEERS', warning: refusal });
       return;
     }
     this.remoteInit = init;
@@ -496,10 +520,18 @@ export class PeerConnection implements Peer {
    */
   close(
     reason: string,
-    opts: { warning?: string; kind?: ConnectErrorCode; graceful?: boolean; level?: 'info' | 'warn' | 'error' } = {},
+    opts: {
+      warning?: string;
+      kind?: ConnectErrorCode;
+      graceful?: boolean;
+      level?: 'debug' | 'info' | 'warn' | 'error';
+      /** False: not counted in the registry's summary of inbound closes (evictions, registry closing). */
+      summary?: boolean;
+    } = {},
   ): void {
     if (this.phase === 'closed') return;
     const wasReady = this.phase === 'active';
+    const unestablishedInbound = this.direction === 'in' && !wasReady;
     const kind: ConnectErrorCode =
       opts.kind ?? (this.phase === 'act1' || this.phase === 'act2' || this.phase === 'act3' ? 'HANDSHAKE_FAILED' : this.phase === 'init' ? 'INIT_FAILED' : 'CLOSED');
     let flush = opts.graceful ?? false;
@@ -509,14 +541,15 @@ export class PeerConnection implements Peer {
     }
     this.phase = 'closed';
     this.closeReason = reason;
-    this.log[opts.level ?? 'info'](`disconnect: ${reason}`);
-    for (const t of [this.stageTimer, this.frameTimer, this.livenessTimer]) if (t) clearTimeout(t);
+    this.log[opts.level ?? (unestablishedInbound ? 'debug' : 'info')](`disconnect: ${reason}`);
+    for (const t of [this.stageTimer, this.actOneTimer, this.frameTimer, this.livenessTimer]) if (t) clearTimeout(t);
     this.pongs.failAll(new PingError('DISCONNECTED', reason));
     this.inbuf.clear();
     if (flush) this.conn.end(this.host.limits.closeGraceMs);
     else this.conn.destroy();
     this.rejectReady(new ConnectError(kind, reason));
-    this.host.peerClosed(this, reason, wasReady);
+    const category = unestablishedInbound && opts.summary !== false ? reasonCategory(reason) : undefined;
+    this.host.peerClosed(this, reason, wasReady, category);
   }
 
   private timer(ms: number, f: () => void): NodeJS.Timeout {

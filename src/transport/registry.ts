@@ -14,7 +14,19 @@
 // notice its half-open socket. (LDK does the opposite, "Got second connection with {}, closing".)
 // Known race: if both sides dial each other at the same instant, each may keep a different one of
 // the two connections and close the other; the callers' reconnect logic then settles it.
+//
+// Inbound connections (both listeners) are bounded from `accept` on (budget.ts, limits.ts): a
+// pending slot per socket, capped per source and in total, with eviction from the fullest source;
+// short timeouts for the WebSocket upgrade and act one; caps on established peers, inbound and
+// outbound apart; refusal above a descriptor high-water mark (fds.ts); and refusals, evictions and
+// pre-`init` closes logged as one summary line every few seconds (summary.ts).
+//
+// The WebSocket listener is a plain net.Server too: each accepted socket is counted like a TCP
+// one, then handed to an http.Server that never listens itself (so Node's own ~90 s header
+// timeout, which only runs for listening servers, plays no part: ours is wsUpgradeTimeoutMs), and
+// `ws` (noServer) completes the upgrade.
 import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { isPoint, publicKey, type RandomSource } from '../crypto/index.ts';
@@ -24,10 +36,13 @@ import { bytesEqual, toHex } from '../util/bytes.ts';
 import { type Network } from '../wire/index.ts';
 import { formatHostPort } from './address.ts';
 import { tcpConn, wsConn, type ByteConn } from './conn.ts';
+import { ConnectionBudget, type PendingSlot, type RefusalReason } from './budget.ts';
 import { ConnectError } from './errors.ts';
+import { FdMonitor, procFdProbe, type FdProbe, type FdUsage } from './fds.ts';
 import { defaultInitFeatures } from './features.ts';
 import { resolveLimits, type PeerLimits } from './limits.ts';
 import { PeerConnection, type Peer, type PeerHost } from './peer.ts';
+import { ConnLogSummary, TokenBucket, budgetedLogger } from './summary.ts';
 
 export interface PeerRegistryOptions {
   /** Our node's 32-byte secret key; its public key is our node id (the BOLT 8 static key). */
@@ -42,6 +57,23 @@ export interface PeerRegistryOptions {
   limits?: Partial<PeerLimits>;
   /** Time source for rate limits; default the system clock. */
   clock?: Clock;
+  /** The process's descriptor count and limit; default /proc/self (Linux). Tests inject one. */
+  fdProbe?: FdProbe;
+}
+
+export interface DialOptions {
+  transport?: 'tcp' | 'ws';
+  /** Local address to bind the outgoing socket to (default: the system's choice). */
+  localAddress?: string;
+}
+
+/** A WebSocket listener's socket between `accept` and the end of its HTTP upgrade. */
+interface WsPending {
+  slot: PendingSlot;
+  timer: NodeJS.Timeout;
+  /** Closed on purpose (upgrade timeout): already counted. */
+  counted: boolean;
+  upgraded: boolean;
 }
 
 export type MessageHandler = (peer: Peer, payload: Uint8Array) => void;
@@ -64,6 +96,12 @@ export class PeerRegistry extends EventEmitter {
   private readonly servers: Listener[] = [];
   private closing = false;
   private readonly host: PeerHost;
+  private readonly budget: ConnectionBudget;
+  /** Pending slots of inbound connections not yet past `init`. */
+  private readonly slots = new Map<PeerConnection, PendingSlot>();
+  private readonly wsPending = new Map<net.Socket, WsPending>();
+  private readonly summary: ConnLogSummary;
+  private readonly fds: FdMonitor;
 
   constructor(opts: PeerRegistryOptions) {
     super();
@@ -72,6 +110,23 @@ export class PeerRegistry extends EventEmitter {
     this.limits = resolveLimits(opts.limits);
     this.localFeatures = opts.localFeatures ?? defaultInitFeatures();
     this.log = opts.logger;
+    const clock = opts.clock ?? systemClock;
+    this.budget = new ConnectionBudget(this.limits);
+    this.summary = new ConnLogSummary(this.log, this.limits.logSummaryIntervalMs, clock);
+    const peerLog = budgetedLogger(opts.logger, new TokenBucket(this.limits.peerLogBurst, this.limits.peerLogPerSecond, clock), () =>
+      this.summary.demoted(),
+    );
+    this.fds = new FdMonitor(opts.fdProbe ?? procFdProbe, {
+      warnFraction: this.limits.fdWarnFraction,
+      refuseFraction: this.limits.fdRefuseFraction,
+      intervalMs: this.limits.fdCheckIntervalMs,
+      nowMs: () => clock.now() * 1000,
+      warn: (u, warnAt, refuseAt) =>
+        this.log.warn(
+          `${u.open} of ${u.limit} file descriptors open (warning above ${warnAt}): new inbound connections are refused above ${refuseAt}; raise the limit (ulimit -n) or lower limits.maxInboundPeers`,
+        ),
+      recovered: (u) => this.log.info(`file descriptors back to ${u.open} of ${u.limit}`),
+    });
     const self = this;
     this.host = {
       nodeSecret: opts.nodeSecret,
@@ -80,12 +135,18 @@ export class PeerRegistry extends EventEmitter {
       localFeatures: this.localFeatures,
       limits: this.limits,
       random: opts.random,
-      clock: opts.clock ?? systemClock,
-      logger: opts.logger,
+      clock,
+      logger: peerLog,
+      admitPeer: (p) => self.admitPeer(p),
       peerReady: (p) => self.peerReady(p),
-      peerClosed: (p, reason, wasReady) => self.peerClosed(p, reason, wasReady),
+      peerClosed: (p, reason, wasReady, category) => self.peerClosed(p, reason, wasReady, category),
       dispatch: (p, type, payload) => self.dispatch(p, type, payload),
     };
+  }
+
+  /** Inbound connections pending now (accepted, `init` not yet done), and the descriptor figures last seen. */
+  inboundStats(): { pending: number; fds: FdUsage | undefined } {
+    return { pending: this.budget.pending, fds: this.fds.usage() };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -93,19 +154,7 @@ export class PeerRegistry extends EventEmitter {
 
   /** Accept BOLT 8 over TCP. Port 0 picks an ephemeral port; the bound address is returned. */
   listenTcp(host: string, port: number): Promise<{ host: string; port: number }> {
-    if (this.closing) return Promise.reject(new Error('registry is closed'));
-    const server = net.createServer((sock) => this.accept(tcpConn(sock)));
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.removeListener('error', reject);
-        server.on('error', (e) => this.log.error(`tcp listener: ${e.message}`));
-        const a = server.address() as net.AddressInfo;
-        this.servers.push({ close: () => new Promise<void>((res) => server.close(() => res())) });
-        this.log.info(`listening for BOLT 8 over TCP on ${formatHostPort(a.address, a.port)}`);
-        resolve({ host: a.address, port: a.port });
-      });
-    });
+    return this.listen('tcp', host, port, (sock, slot) => this.startInbound(tcpConn(sock), slot));
   }
 
   /**
@@ -113,44 +162,127 @@ export class PeerRegistry extends EventEmitter {
    * Lightning's websocket port). Port 0 picks an ephemeral port.
    */
   listenWs(host: string, port: number): Promise<{ host: string; port: number }> {
+    const wss = new WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: this.limits.maxWsMessageBytes,
+      clientTracking: false,
+    });
+    // Never listens: sockets come from our net.Server, already counted.
+    const httpServer = http.createServer((req, res) => {
+      // Not an upgrade: answer as `ws` would, and drop the socket.
+      res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close' });
+      res.end('Upgrade Required: this port speaks BOLT 8 over WebSocket\n');
+    });
+    httpServer.on('clientError', (_e, socket) => socket.destroy());
+    httpServer.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      const w = this.wsPending.get(socket);
+      if (!w || w.upgraded || socket.destroyed || this.closing) {
+        socket.destroy();
+        return;
+      }
+      w.upgraded = true;
+      clearTimeout(w.timer);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        this.wsPending.delete(socket);
+        if (this.closing || w.slot.released) {
+          ws.terminate();
+          return;
+        }
+        this.startInbound(wsConn(ws, socket, socket.remoteAddress, socket.remotePort), w.slot);
+      });
+    });
+    return this.listen('ws', host, port, (sock, slot) => {
+      const w: WsPending = {
+        slot,
+        counted: false,
+        upgraded: false,
+        timer: setTimeout(() => {
+          if (w.upgraded) return;
+          w.counted = true;
+          this.summary.closedBeforeInit('websocket upgrade timeout');
+          sock.destroy();
+        }, this.limits.wsUpgradeTimeoutMs),
+      };
+      w.timer.unref();
+      slot.onEvict = () => {
+        w.counted = true;
+        sock.destroy();
+      };
+      this.wsPending.set(sock, w);
+      sock.once('close', () => {
+        clearTimeout(w.timer);
+        if (this.wsPending.get(sock) !== w) return; // upgraded: the connection took over
+        this.wsPending.delete(sock);
+        if (!w.counted && !this.closing) this.summary.closedBeforeInit('closed before the websocket upgrade');
+      });
+      httpServer.emit('connection', sock);
+    });
+  }
+
+  private listen(
+    transport: 'tcp' | 'ws',
+    host: string,
+    port: number,
+    start: (sock: net.Socket, slot: PendingSlot) => void,
+  ): Promise<{ host: string; port: number }> {
     if (this.closing) return Promise.reject(new Error('registry is closed'));
+    const name = transport === 'tcp' ? 'TCP' : 'WebSocket';
+    const server = net.createServer({ noDelay: true }, (sock) => this.accept(sock, start));
     return new Promise((resolve, reject) => {
-      const wss = new WebSocketServer({
-        host,
-        port,
-        perMessageDeflate: false,
-        maxPayload: this.limits.maxWsMessageBytes,
-        clientTracking: false,
-      });
-      wss.once('error', reject);
-      wss.on('connection', (ws, req) => {
-        const s = req.socket;
-        this.accept(wsConn(ws, s, s.remoteAddress, s.remotePort));
-      });
-      wss.once('listening', () => {
-        wss.removeListener('error', reject);
-        wss.on('error', (e) => this.log.error(`websocket listener: ${e.message}`));
-        const a = wss.address() as net.AddressInfo;
-        this.servers.push({ close: () => new Promise<void>((res) => wss.close(() => res())) });
-        this.log.info(`listening for BOLT 8 over WebSocket on ${formatHostPort(a.address, a.port)}`);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.removeListener('error', reject);
+        server.on('error', (e: NodeJS.ErrnoException) => {
+          // accept() failing for want of descriptors happens per connection: count, don't log each.
+          if (e.code === 'EMFILE' || e.code === 'ENFILE') this.summary.refused(`accept failed (${e.code})`);
+          else this.log.error(`${name} listener: ${e.message}`);
+        });
+        const a = server.address() as net.AddressInfo;
+        this.servers.push({ close: () => new Promise<void>((res) => server.close(() => res())) });
+        this.fds.start();
+        this.log.info(`listening for BOLT 8 over ${name} on ${formatHostPort(a.address, a.port)}`);
         resolve({ host: a.address, port: a.port });
       });
     });
   }
 
-  private accept(conn: ByteConn): void {
+  /** A socket from either listener: counted (or refused) before anything is read from it. */
+  private accept(sock: net.Socket, start: (sock: net.Socket, slot: PendingSlot) => void): void {
+    sock.on('error', () => undefined); // errors end in 'close', where each stage looks
     if (this.closing) {
+      sock.destroy();
+      return;
+    }
+    if (this.fds.overHighWater()) return this.refuse(sock, 'descriptor high-water');
+    const a = this.budget.admit(sock.remoteAddress);
+    if ('refused' in a) return this.refuse(sock, a.refused);
+    if (a.evicted !== undefined) this.summary.evicted();
+    const slot = a.slot;
+    this.fds.opened();
+    sock.once('close', () => {
+      slot.release();
+      this.fds.closed();
+    });
+    start(sock, slot);
+  }
+
+  private refuse(sock: net.Socket, reason: RefusalReason): void {
+    this.summary.refused(reason);
+    // RST, not FIN: the other end learns at once, and neither side keeps TIME_WAIT state.
+    sock.resetAndDestroy();
+  }
+
+  /** An inbound byte stream, past the WebSocket upgrade if any: its handshake starts now. */
+  private startInbound(conn: ByteConn, slot: PendingSlot): void {
+    if (this.closing || slot.released) {
       conn.destroy();
       return;
     }
-    let pending = 0;
-    for (const c of this.conns) if (c.pending) pending++;
-    if (pending >= this.limits.maxPendingConnections) {
-      this.log.warn(`rejecting ${conn.transport} connection from ${conn.remoteAddress}: ${pending} handshakes already pending`);
-      conn.destroy();
-      return;
-    }
-    this.conns.add(new PeerConnection(this.host, conn, 'in'));
+    const pc = new PeerConnection(this.host, conn, 'in');
+    this.conns.add(pc);
+    this.slots.set(pc, slot);
+    slot.onEvict = (why) => pc.close(why, { summary: false });
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -161,7 +293,7 @@ export class PeerRegistry extends EventEmitter {
    * exchange; resolves at once with the existing peer when already connected, and shares an
    * attempt already in progress. Rejects with ConnectError.
    */
-  connect(nodeId: Uint8Array, host: string, port: number, opts: { transport?: 'tcp' | 'ws' } = {}): Promise<Peer> {
+  connect(nodeId: Uint8Array, host: string, port: number, opts: DialOptions = {}): Promise<Peer> {
     if (this.closing) return Promise.reject(new ConnectError('CLOSED', 'registry is closed'));
     if (!(nodeId instanceof Uint8Array) || !isPoint(nodeId)) {
       return Promise.reject(new ConnectError('INVALID_NODE_ID', 'node id is not a 33-byte compressed secp256k1 point'));
@@ -172,11 +304,15 @@ export class PeerRegistry extends EventEmitter {
     if (existing?.connected) return Promise.resolve(existing);
     const inflight = this.dialling.get(key);
     if (inflight) return inflight;
+    const outbound = this.countActive('out', key);
+    if (outbound >= this.limits.maxOutboundPeers) {
+      return Promise.reject(new ConnectError('TOO_MANY_PEERS', `too many outbound peers (${outbound} of ${this.limits.maxOutboundPeers})`));
+    }
     const transport = opts.transport ?? 'tcp';
     const attempt = (async (): Promise<Peer> => {
       let conn: ByteConn;
       try {
-        conn = transport === 'ws' ? await this.dialWs(host, port) : await this.dialTcp(host, port);
+        conn = transport === 'ws' ? await this.dialWs(host, port, opts.localAddress) : await this.dialTcp(host, port, opts.localAddress);
       } catch (e) {
         const err = e instanceof ConnectError ? e : new ConnectError('DIAL_FAILED', (e as Error).message);
         this.log.child(`peer ${key}@${formatHostPort(host, port)}`).info(`disconnect: ${err.reason}`);
@@ -199,10 +335,10 @@ export class PeerRegistry extends EventEmitter {
     return attempt;
   }
 
-  private dialTcp(host: string, port: number): Promise<ByteConn> {
+  private dialTcp(host: string, port: number, localAddress?: string): Promise<ByteConn> {
     const addr = formatHostPort(host, port);
     return new Promise((resolve, reject) => {
-      const sock = net.connect({ host, port });
+      const sock = net.connect({ host, port, localAddress });
       const timer = setTimeout(() => {
         sock.destroy();
         reject(new ConnectError('DIAL_FAILED', `tcp connect to ${addr} timed out after ${this.limits.connectTimeoutMs} ms`));
@@ -221,10 +357,11 @@ export class PeerRegistry extends EventEmitter {
     });
   }
 
-  private dialWs(host: string, port: number): Promise<ByteConn> {
+  private dialWs(host: string, port: number, localAddress?: string): Promise<ByteConn> {
     const addr = formatHostPort(host, port);
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`ws://${addr}/`, {
+        localAddress,
         perMessageDeflate: false,
         maxPayload: this.limits.maxWsMessageBytes,
         handshakeTimeout: this.limits.connectTimeoutMs,
@@ -291,15 +428,35 @@ export class PeerRegistry extends EventEmitter {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.fds.stop();
     const servers = this.servers.splice(0).map((l) => l.close());
-    for (const c of [...this.conns]) c.close('registry closing', { graceful: true, kind: 'CLOSED' });
+    for (const c of [...this.conns]) c.close('registry closing', { graceful: true, kind: 'CLOSED', summary: false });
+    this.budget.evictAll('registry closing'); // what is left: sockets still before their WebSocket upgrade
+    this.summary.close();
     await Promise.all(servers);
   }
 
   // ---------------------------------------------------------------------------------------------
   // PeerHost callbacks
 
+  /** Established peers in `direction`, not counting `exceptKey` (a connection that would be replaced). */
+  private countActive(direction: 'in' | 'out', exceptKey: string): number {
+    let n = 0;
+    for (const [k, q] of this.active) if (k !== exceptKey && q.direction === direction && q.connected) n++;
+    return n;
+  }
+
+  private admitPeer(p: PeerConnection): string | undefined {
+    // A connection replacing one to the same node id does not add a peer.
+    const n = this.countActive(p.direction, toHex(p.nodeId));
+    const max = p.direction === 'in' ? this.limits.maxInboundPeers : this.limits.maxOutboundPeers;
+    if (n < max) return undefined;
+    return `too many ${p.direction === 'in' ? 'inbound' : 'outbound'} peers (${n} of ${max})`;
+  }
+
   private peerReady(p: PeerConnection): void {
+    this.slots.get(p)?.release();
+    this.slots.delete(p);
     const key = toHex(p.nodeId);
     const old = this.active.get(key);
     if (old && old !== p) old.close('replaced by a new connection', { graceful: true });
@@ -307,8 +464,11 @@ export class PeerRegistry extends EventEmitter {
     this.safeEmit('connect', p);
   }
 
-  private peerClosed(p: PeerConnection, reason: string, wasReady: boolean): void {
+  private peerClosed(p: PeerConnection, reason: string, wasReady: boolean, category?: string): void {
     this.conns.delete(p);
+    this.slots.get(p)?.release();
+    this.slots.delete(p);
+    if (category !== undefined && !this.closing) this.summary.closedBeforeInit(category);
     const key = toHex(p.nodeId);
     if (this.active.get(key) === p) this.active.delete(key);
     if (wasReady) this.safeEmit('disconnect', p, reason);

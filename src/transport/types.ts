@@ -64,10 +64,18 @@ export interface PeerHost {
   readonly random: RandomSource;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * The peer's `init` passed its checks: a reason to refuse it (established-peer caps), or
+   * undefined to go on (then `peerReady`).
+   */
+  admitPeer(p: PeerConnection): string | undefined;
   /** The peer's `init` was accepted: register it (duplicate policy) and announce it. */
   peerReady(p: PeerConnection): void;
-  /** The connection is gone (`wasReady`: it had completed `init`). */
-  peerClosed(p: PeerConnection, reason: string, wasReady: boolean): void;
+  /**
+   * The connection is gone (`wasReady`: it had completed `init`). `category` (the head of the
+   * reason) is set for an inbound connection closed before `init`, to be counted in the summary.
+   */
+  peerClosed(p: PeerConnection, reason: string, wasReady: boolean, category?: string): void;
   /** Deliver a message to subscribers; true when `type` has at least one subscriber. */
   dispatch(p: PeerConnection, type: number, payload: Uint8Array): boolean;
 }

@@ -1,12 +1,13 @@
 // Shared test helpers: registries with in-memory logs, and a raw (hostile) BOLT 8 client that
 // speaks bytes directly over TCP or WebSocket, so tests can break any rule on a real socket.
 import * as net from 'node:net';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import WebSocket from 'ws';
 import { deterministicRandom, publicKey } from '../../src/crypto/index.ts';
 import { InitiatorHandshake, type NoiseCipher } from '../../src/noise/index.ts';
 import { createLogger, memorySink, type LogRecord } from '../../src/util/log.ts';
-import { MSG, encodeInit, frameMessage, splitMessage, CHAIN_HASH, featuresFromBits, type Network } from '../../src/wire/index.ts';
-import { PeerRegistry, type PeerLimits } from '../../src/transport/index.ts';
+import { MSG, encodeInit, encodePing, frameMessage, splitMessage, CHAIN_HASH, featuresFromBits, type Network } from '../../src/wire/index.ts';
+import { PeerRegistry, type FdProbe, type PeerLimits } from '../../src/transport/index.ts';
 
 export interface TestNode {
   reg: PeerRegistry;
@@ -14,7 +15,10 @@ export interface TestNode {
   secret: Uint8Array;
 }
 
-export function makeNode(seed: string, opts: { limits?: Partial<PeerLimits>; network?: Network; localFeatures?: Uint8Array } = {}): TestNode {
+export function makeNode(
+  seed: string,
+  opts: { limits?: Partial<PeerLimits>; network?: Network; localFeatures?: Uint8Array; fdProbe?: FdProbe } = {},
+): TestNode {
   const sink = memorySink(100_000);
   const random = deterministicRandom(`node-${seed}`);
   const secret = random(32);
@@ -25,6 +29,7 @@ export function makeNode(seed: string, opts: { limits?: Partial<PeerLimits>; net
     random,
     limits: opts.limits,
     localFeatures: opts.localFeatures,
+    fdProbe: opts.fdProbe,
   });
   return { reg, records: sink.records, secret };
 }
@@ -64,9 +69,10 @@ export class RawPeer {
     this.closedPromise = new Promise((r) => (this.markClosed = r));
   }
 
-  static async open(transport: 'tcp' | 'ws', port: number): Promise<RawPeer> {
+  /** Connect to 127.0.0.1:`port`, from `localAddress` (another loopback source, e.g. 127.0.0.2) if given. */
+  static async open(transport: 'tcp' | 'ws', port: number, opts: { localAddress?: string } = {}): Promise<RawPeer> {
     if (transport === 'tcp') {
-      const sock = net.connect({ host: '127.0.0.1', port });
+      const sock = net.connect({ host: '127.0.0.1', port, localAddress: opts.localAddress });
       await new Promise<void>((res, rej) => {
         sock.once('connect', res);
         sock.once('error', rej);
@@ -82,7 +88,7 @@ export class RawPeer {
       sock.on('close', () => p.onClose());
       return p;
     }
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, localAddress: opts.localAddress });
     let raw: net.Socket | undefined;
     ws.on('upgrade', (res) => (raw = res.socket as net.Socket));
     await new Promise<void>((res, rej) => {
@@ -161,6 +167,48 @@ export class RawPeer {
     const m = await this.readMsg();
     if (m.type !== MSG.init) throw new Error(`expected init, got ${m.type}`);
   }
+
+  /** Send a ping asking `pongBytes` and wait for its pong (skipping other messages). */
+  async pingPong(pongBytes = 8, timeoutMs = 3000): Promise<void> {
+    this.sendMsg(MSG.ping, encodePing({ numPongBytes: pongBytes, ignored: new Uint8Array(0) }));
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const m = await this.readMsg(Math.max(1, end - Date.now()));
+      if (m.type === MSG.pong && m.payload.length === 2 + pongBytes) return;
+    }
+  }
+}
+
+/** Descriptors open in this process now (Linux). */
+export function openFds(): number {
+  const n = statSync('/proc/self/fd').size;
+  return n > 0 ? n : readdirSync('/proc/self/fd').length - 1;
+}
+
+/** The process's descriptor limit (soft RLIMIT_NOFILE), Linux. */
+export function fdLimit(): number {
+  const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+  return m ? Number(m[1]) : Infinity;
+}
+
+/** A raw HTTP request asking a WebSocket upgrade (as a browser would send it). */
+export const WS_UPGRADE_REQUEST =
+  'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+/**
+ * A plain TCP socket from `localAddress` to 127.0.0.1:`port` that sends `send` (if any) and then
+ * nothing. Resolves when connected (or failed); `closed` resolves when it closes, with its
+ * lifetime in ms.
+ */
+export function silentSocket(port: number, localAddress: string, send?: string): { sock: net.Socket; closed: Promise<number> } {
+  const t0 = Date.now();
+  const sock = net.connect({ host: '127.0.0.1', port, localAddress });
+  sock.on('error', () => undefined);
+  if (send !== undefined) sock.once('connect', () => sock.write(send));
+  sock.resume(); // read (and drop) whatever comes back, such as a 101 response
+  const closed = new Promise<number>((r) => sock.once('close', () => r(Date.now() - t0)));
+  return { sock, closed };
 }
 
 export function randomSecret(seed: string): Uint8Array {

@@ -30,13 +30,19 @@ let pinging = true;
 let pinger: Promise<void>;
 /** Stats of each hostile peer that got as far as `init`, by remote port, at its disconnect. */
 const statsAtDisconnect = new Map<number, PeerStats>();
+/** When each of them disconnected (Date.now()). */
+const disconnectedAt = new Map<number, number>();
 
 beforeAll(async () => {
   server = makeNode('hostile-server', { limits: LIMITS });
   good = makeNode('hostile-good');
   tcpPort = (await server.reg.listenTcp('127.0.0.1', 0)).port;
   wsPort = (await server.reg.listenWs('127.0.0.1', 0)).port;
-  server.reg.on('disconnect', (p: Peer) => statsAtDisconnect.set(Number(p.remoteAddress.split(':').pop()), p.stats()));
+  server.reg.on('disconnect', (p: Peer) => {
+    const port = Number(p.remoteAddress.split(':').pop());
+    statsAtDisconnect.set(port, p.stats());
+    disconnectedAt.set(port, Date.now());
+  });
   goodPeer = await good.reg.connect(server.reg.nodeId, '127.0.0.1', tcpPort);
   // The good peer pings all along (every ~20 ms, well inside the default ping budget).
   pinger = (async () => {
@@ -258,12 +264,16 @@ describe('hostile peers (each while a good peer keeps pinging)', () => {
     const ping = encodePing({ numPongBytes: 0, ignored: new Uint8Array(0) });
     const frames: Uint8Array[] = [];
     for (let i = 0; i < 5000; i++) frames.push(raw.cipher!.encryptFrame(new Uint8Array([0, MSG.ping, ...ping])));
+    const t0 = Date.now();
     raw.write(Buffer.concat(frames));
     await expectDropped(raw, /^disconnect: ping flood: more than 2000 ping tokens in a burst or 10\/s sustained$/);
     clearInterval(sampler);
     const s = statsAtDisconnect.get(raw.localPort)!;
-    // At most the burst was answered (2,001 init/pong messages out), the rest never decrypted.
-    expect(s.msgsOut).toBeLessThanOrEqual(1 + 2000 + 2);
+    // At most the burst was answered (init, 2,000 pongs, a liveness ping, the warning), plus what
+    // the budget refilled (10/s) while the pings were being read (more on a loaded machine); the
+    // rest never decrypted.
+    const refilled = Math.ceil(((disconnectedAt.get(raw.localPort)! - t0) / 1000) * server.reg.limits.pingRefillPerSecond);
+    expect(s.msgsOut).toBeLessThanOrEqual(1 + 2000 + 2 + refilled);
     expect(s.maxBufferedInBytes).toBeLessThanOrEqual(server.reg.limits.maxInputBufferBytes);
     expect(rssMax - rss0).toBeLessThan(64 * 1024 * 1024);
   });
