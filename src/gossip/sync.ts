@@ -162,7 +162,7 @@ export const DEFAULT_GOSSIP_LIMITS: GossipLimits = {
   maxRangeScids: 400_000,
   maxRangeReplies: 2_000,
   scidsPerQuery: 1_000,
-  queryTimeoutMs: 20_000,
+  queryTimeoutMs: 10_000,
   scidQueryTimeoutMs: 8_000,
   queriesPerMinute: 30,
   scidsPerReply: 2_500,
@@ -246,6 +246,8 @@ class PeerGossip {
   range?: RangeQuery;
   scidQuery?: { timer: NodeJS.Timeout; count: number };
   answersScidQueries = true;
+  /** We tried to sync from this peer and it did not answer. */
+  triedSync = false;
   // Their queries to us, answered through one lazy outbox.
   outbox: Iterator<Uint8Array>[] = [];
   pumping?: NodeJS.Timeout;
@@ -532,9 +534,10 @@ export class GossipSync {
       return;
     }
     // What is newer than what we hold (a little earlier: clocks differ), never older than the
-    // pruning horizon.
+    // pruning horizon; while a sync is running, only what is new from now on (the sync peer
+    // brings the rest: not everything from everyone).
     const now = this.now();
-    const first = Math.max(now - TWO_WEEKS, Math.min(this.newestTimestamp(), now) - 600);
+    const first = this.synced ? Math.max(now - TWO_WEEKS, Math.min(this.newestTimestamp(), now) - 600) : now;
     this.sendFilter(ps, first, 0xffff_ffff - first);
     ps.state = 'filter';
   }
@@ -572,6 +575,7 @@ export class GossipSync {
 
   private startSync(ps: PeerGossip): void {
     this.syncPeer = ps;
+    if (ps.state === 'filter') this.sendFilter(ps, 0xffff_ffff, 0);
     ps.state = 'range';
     this.log.info(`gossip: syncing from ${ps.key} (query_channel_range over every block)`);
     this.sendRangeQuery(ps, 0, 0xffff_ffff);
@@ -597,8 +601,18 @@ export class GossipSync {
 
   private rangeTimeout(ps: PeerGossip): void {
     if (!ps.range) return;
-    this.log.info(`gossip: ${ps.key} did not finish answering query_channel_range in ${this.limits.queryTimeoutMs} ms; asking for a dump instead`);
     ps.range = undefined;
+    ps.triedSync = true;
+    // Another peer may do better; only when none is left do we ask this one for a dump.
+    const next = [...this.peers.values()].find((p) => p !== ps && p.queries && !p.triedSync && p.peer.connected);
+    if (next && this.syncPeer === ps) {
+      this.log.info(`gossip: ${ps.key} did not answer query_channel_range in ${this.limits.queryTimeoutMs} ms; syncing from ${next.key} instead`);
+      ps.state = 'none';
+      this.maybeFilterPeer(ps);
+      this.startSync(next);
+      return;
+    }
+    this.log.info(`gossip: ${ps.key} did not answer query_channel_range in ${this.limits.queryTimeoutMs} ms; asking for a dump instead`);
     this.fallbackToDump(ps);
   }
 
