@@ -149,12 +149,12 @@ export interface HalfChannel {
 
 /** A node's latest node_announcement (undefined until one is known). */
 export interface NodeAnnouncementInfo {
-  timestamp: number;
-  features: Uint8Array;
-  addresses: readonly GraphAddress[];
-  alias: Uint8Array;
-  rgbColor: Uint8Array;
-  offset: number;
+  readonly timestamp: number;
+  readonly features: Uint8Array;
+  readonly addresses: readonly GraphAddress[];
+  readonly alias: Uint8Array;
+  readonly rgbColor: Uint8Array;
+  readonly offset: number;
 }
 
 /** What a removal dropped: scids, node ids and the store offsets that became garbage. */
@@ -163,6 +163,13 @@ export interface Removed {
   nodes: Uint8Array[];
   /** Store offsets of the dropped announcements and updates (never -1). */
   offsets: number[];
+}
+
+interface NodeSlot {
+  readonly timestamp: number;
+  readonly features: Uint8Array;
+  readonly addresses: readonly GraphAddress[];
+  readonly offset: number;
 }
 
 /**
@@ -211,7 +218,12 @@ export class ChannelGraph {
   private nodeChannelCount = new Uint32Array(0);
   /** NODE_* bits per node; read by path finding. */
   nodeFlags = new Uint8Array(0);
-  private nodeInfo: (NodeAnnouncementInfo | undefined)[] = [];
+  /** Per announced node: what is not fixed-size (alias and rgb sit in the arrays below). */
+  private nodeInfo: (NodeSlot | undefined)[] = [];
+  private nodeAlias = new Uint8Array(0); // 32 per node
+  private nodeRgb = new Uint8Array(0); // 3 per node
+  /** Feature vectors shared between nodes (most announce one of a few dozen), bounded. */
+  private readonly featureCache = new Map<string, Uint8Array>();
   private liveNodes = 0;
   private announcedNodes = 0;
 
@@ -277,7 +289,7 @@ export class ChannelGraph {
   /** Bytes in the graph's typed arrays (the Maps and per-node objects come on top). */
   typedArrayBytes(): number {
     return byteSize([
-      this.nodeIdBytes, this.nodeChannelCount, this.nodeFlags, this.scidHi, this.scidLo, this.node1, this.node2,
+      this.nodeIdBytes, this.nodeChannelCount, this.nodeFlags, this.nodeAlias, this.nodeRgb, this.scidHi, this.scidLo, this.node1, this.node2,
       this.channelFlags, this.annOffset, this.addedAt, this.updTimestamp, this.updMsgFlags, this.updChanFlags,
       this.updCltv, this.updHtlcMin, this.updHtlcMax, this.updFeeBase, this.updFeePpm, this.updOffset, this.updChecksum,
       ...(this.csr ? [this.csr.start, this.csr.nbr, this.csr.row] : []),
@@ -312,7 +324,16 @@ export class ChannelGraph {
   /** The node's latest node_announcement, or undefined when none is known. */
   nodeAnnouncement(idx: number): NodeAnnouncementInfo | undefined {
     this.checkNode(idx);
-    return this.nodeInfo[idx];
+    const slot = this.nodeInfo[idx];
+    if (!slot) return undefined;
+    return {
+      timestamp: slot.timestamp,
+      features: slot.features,
+      addresses: slot.addresses,
+      alias: this.nodeAlias.slice(idx * 32, idx * 32 + 32),
+      rgbColor: this.nodeRgb.slice(idx * 3, idx * 3 + 3),
+      offset: slot.offset,
+    };
   }
 
   /** Channels the node has in the graph. */
@@ -336,20 +357,26 @@ export class ChannelGraph {
     if (idx < 0) return { status: 'unknown-node' };
     const old = this.nodeInfo[idx];
     if (old && !(n.timestamp > old.timestamp)) return { status: 'stale' };
-    this.nodeInfo[idx] = {
-      timestamp: n.timestamp,
-      features: n.features,
-      addresses: n.addresses,
-      alias: n.alias,
-      rgbColor: n.rgbColor,
-      offset: n.offset,
-    };
+    if (n.alias.length !== 32 || n.rgbColor.length !== 3) throw new TypeError('node_announcement: alias is 32 bytes, rgb_color 3');
+    // Copies: decoded fields are often views into a received buffer that must not stay alive.
+    this.nodeInfo[idx] = { timestamp: n.timestamp, features: this.internFeatures(n.features), addresses: n.addresses, offset: n.offset };
+    this.nodeAlias.set(n.alias, idx * 32);
+    this.nodeRgb.set(n.rgbColor, idx * 3);
     let f = NODE_ANNOUNCED;
     if (offers(n.features, FEATURE_ONION_MESSAGES)) f |= NODE_ONION_MESSAGES;
     if (offers(n.features, FEATURE_ONION_MESSAGES_ONLY_CHANNELS)) f |= NODE_ONION_ONLY_CHANNELS;
     this.nodeFlags[idx] = f;
     if (!old) this.announcedNodes++;
     return { status: 'applied', replacedOffset: old ? old.offset : NO_OFFSET };
+  }
+
+  private internFeatures(f: Uint8Array): Uint8Array {
+    const key = Buffer.from(f.buffer, f.byteOffset, f.length).toString('latin1');
+    const have = this.featureCache.get(key);
+    if (have) return have;
+    const copy = f.slice();
+    if (this.featureCache.size < 4096) this.featureCache.set(key, copy);
+    return copy;
   }
 
   private checkNode(idx: number): void {
@@ -379,6 +406,8 @@ export class ChannelGraph {
     this.nodeIdBytes = resized(this.nodeIdBytes, n * 33);
     this.nodeChannelCount = resized(this.nodeChannelCount, n);
     this.nodeFlags = resized(this.nodeFlags, n);
+    this.nodeAlias = resized(this.nodeAlias, n * 32);
+    this.nodeRgb = resized(this.nodeRgb, n * 3);
     this.nodeCap = n;
   }
 
@@ -393,6 +422,8 @@ export class ChannelGraph {
     this.nodeInfo[idx] = undefined;
     this.nodeFlags[idx] = 0;
     this.nodeIdBytes.fill(0, idx * 33, idx * 33 + 33);
+    this.nodeAlias.fill(0, idx * 32, idx * 32 + 32);
+    this.nodeRgb.fill(0, idx * 3, idx * 3 + 3);
     this.freeNodes.push(idx);
     this.liveNodes--;
     removed.nodes.push(id);
@@ -432,7 +463,7 @@ export class ChannelGraph {
     this.channelFlags[row] = CHAN_LIVE;
     this.annOffset[row] = c.offset;
     this.addedAt[row] = c.addedAt >>> 0;
-    if (c.features && c.features.length > 0) this.chanFeatures.set(row, c.features);
+    if (c.features && c.features.length > 0) this.chanFeatures.set(row, c.features.slice());
     for (let d = 0; d < 2; d++) {
       const h = 2 * row + d;
       this.updTimestamp[h] = 0;
@@ -635,6 +666,22 @@ export class ChannelGraph {
       if (newest < cutoff) this.dropRow(row, BigInt(this.scidHi[row]!) * U32 + BigInt(this.scidLo[row]!), removed);
     }
     return removed;
+  }
+
+  /**
+   * Move every stored offset through `f` (after the gossip store was compacted); an offset `f`
+   * maps to -1 becomes -1 (not stored).
+   */
+  remapOffsets(f: (offset: number) => number): void {
+    for (let r = 0; r < this.chanHigh; r++) {
+      if (!(this.channelFlags[r]! & CHAN_LIVE)) continue;
+      if (this.annOffset[r] !== NO_OFFSET) this.annOffset[r] = f(this.annOffset[r]!);
+      for (let h = 2 * r; h < 2 * r + 2; h++) if (this.updOffset[h] !== NO_OFFSET) this.updOffset[h] = f(this.updOffset[h]!);
+    }
+    for (let i = 0; i < this.nodeHigh; i++) {
+      const info = this.nodeInfo[i];
+      if (info && info.offset !== NO_OFFSET) this.nodeInfo[i] = { ...info, offset: f(info.offset) };
+    }
   }
 
   // ------------------------------------------------------------------ indexes

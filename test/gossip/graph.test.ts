@@ -291,7 +291,7 @@ describe('ChannelGraph at mainnet scale', () => {
     // strings come on top. An object per channel would cost well over 50 MB.
     console.log(`graph: ${ms.toFixed(0)} ms, heap+buffers grew ${grew.toFixed(1)} MB, typed arrays ${(g.typedArrayBytes() / 2 ** 20).toFixed(1)} MB`);
     expect(grew).toBeLessThan(40);
-    expect(ms).toBeLessThan(3000);
+    expect(ms).toBeLessThan(5000);
     expect(g).toBeDefined(); // keep g alive until after the measurement
   });
 });
