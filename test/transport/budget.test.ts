@@ -2,9 +2,10 @@
 // caps, the descriptor high-water mark and the summary log line: unit tests of the budget, then a
 // registry with small limits on real sockets, sources told apart by loopback address (127.0.0.x).
 import { afterAll, describe, expect, it } from 'vitest';
+import { closeSync, openSync } from 'node:fs';
 import { ConnectionBudget, sourceKey, type PendingSlot } from '../../src/transport/index.ts';
-import { ConnectError, type FdProbe, type PeerLimits } from '../../src/transport/index.ts';
-import { RawPeer, WS_UPGRADE_REQUEST, makeNode, randomSecret, silentSocket, sleep, waitFor, type TestNode } from './helpers.ts';
+import { ConnectError, procFdProbe, type FdProbe, type PeerLimits } from '../../src/transport/index.ts';
+import { RawPeer, WS_UPGRADE_REQUEST, fdLimit, makeNode, openFds, randomSecret, silentSocket, sleep, waitFor, type TestNode } from './helpers.ts';
 
 const opened: TestNode[] = [];
 afterAll(async () => {
@@ -41,6 +42,20 @@ describe('sourceKey', () => {
     expect(sourceKey('64:ff9b::1.2.3.4')).toBe('64:ff9b:0:0::/64');
     expect(sourceKey('2001:db8:1:3::1')).not.toBe(sourceKey('2001:db8:1:2::1'));
     expect(sourceKey(undefined)).toBe('?');
+  });
+});
+
+describe('procFdProbe', () => {
+  it('reads this process\'s descriptor count and soft limit from /proc/self', () => {
+    const u = procFdProbe()!;
+    expect(u.limit).toBe(fdLimit());
+    const fds = Array.from({ length: 50 }, () => openSync('/dev/null', 'r'));
+    const during = procFdProbe()!.open;
+    // (other threads of the process could open or close one meanwhile: a little slack)
+    expect(Math.abs(during - openFds())).toBeLessThanOrEqual(2);
+    expect(Math.abs(during - (u.open + 50))).toBeLessThanOrEqual(2);
+    for (const fd of fds) closeSync(fd);
+    expect(Math.abs(procFdProbe()!.open - u.open)).toBeLessThanOrEqual(2);
   });
 });
 
