@@ -73,6 +73,8 @@ export interface GossipMessageStore {
   read(offset: number): Uint8Array;
   /** The message at `offset` is garbage (replaced or pruned). */
   markDeleted(offset: number): void;
+  /** Write out what is buffered and release the file (stores that have one). */
+  close?(): void;
 }
 
 /**
