@@ -48,7 +48,10 @@ interface FloodStats {
   opened: number;
   maxOpen: number;
   connected: number;
-  /** Sockets the daemon kept open longer than 1 s, and the longest it kept one (from connect). */
+  /**
+   * Sockets open longer than 1 s after `connect`, and the longest (as the attacker sees it: this
+   * includes time spent in the kernel's accept queue while the daemon is busy).
+   */
   held: number;
   maxHeldMs: number;
   /** Still open when the attacker gave up waiting (drainMs). */
@@ -184,8 +187,14 @@ describe('connection floods (default limits)', () => {
     console.log(JSON.stringify(report, null, 1));
     expect(sum('opened')).toBeGreaterThan(2000);
     expect(sum('left')).toBe(0); // every silent socket was dropped by the daemon...
-    expect(Math.max(...floods.map((f) => f.maxHeldMs))).toBeLessThan(7000); // ...within the 5 s timeouts (not 30 s or ~90 s)
-    expect(sum('held')).toBeLessThan(200); // and most were refused at once (per-source cap), not held
+    expect(Math.max(...floods.map((f) => f.maxHeldMs))).toBeLessThan(7500); // ...within the 5 s timeouts (not 30 s or ~90 s)
+    // The daemon's own account: all but a few were refused at once (per-source cap); the few it
+    // held (16 at a time from this source) were closed by the timeouts.
+    const count = (re: RegExp) => summaryLines(lines0).reduce((n, r) => n + Number(re.exec(r.msg)?.[1] ?? 0), 0);
+    const refused = count(/refused (\d+)/);
+    const closed = count(/closed (\d+) before init/);
+    expect(refused + closed).toBeGreaterThanOrEqual(sum('opened') * 0.95);
+    expect(closed).toBeLessThan(100);
     expect(pendingDuring).toBeLessThanOrEqual(DEFAULT_PEER_LIMITS.maxPendingPerSource);
     expect(tcp.ms).toBeLessThan(3000);
     expect(ws.ms).toBeLessThan(3000);
