@@ -16,6 +16,10 @@ import { DEFAULT_INIT_FEATURE_BITS } from './transport/features.ts';
 import { ChannelGraph, type GraphLimits } from './gossip/graph.ts';
 import { GossipSync, type GossipLimits, type GossipMessageStore } from './gossip/sync.ts';
 import { MemoryGossipStore } from './gossip/memory-store.ts';
+import type { RefundStore } from './invoice-store/index.ts';
+import { InvoiceReceiver, NoPaymentBackend, type PaymentBackend, type TestNetworkLedger } from './payments/index.ts';
+import { SendInvoiceService, type SendInvoiceOptions, type SendInvoiceParams } from './sendinvoice.ts';
+import { InvoiceRequestService, type InvoiceRequestOptions } from './invoicerequest.ts';
 
 export const VERSION = '0.1.0';
 
@@ -54,6 +58,16 @@ export interface NodeOptions extends Partial<NodeConfig> {
   fetchinvoiceNoconnect?: boolean;
   /** Seconds without onion messages after which a connection opened only for them closes (default 30; 0 never). */
   onionConnectIdleSeconds?: number;
+  /**
+   * How this node moves money (src/payments): `none` (default: every invoice we should pay is
+   * answered "cannot pay"), the test-network ledger shared by the nodes of one in-process test
+   * network (regtest only), or any PaymentBackend.
+   */
+  payments?: { backend: 'none' } | { backend: 'testnet-ledger'; ledger: TestNetworkLedger } | { backend: PaymentBackend };
+  /** sendinvoice resend policy and bounds (defaults in src/sendinvoice.ts). */
+  sendinvoice?: Partial<SendInvoiceOptions>;
+  /** The refunds we issue (src/invoicerequest.ts). */
+  invoicerequest?: Partial<InvoiceRequestOptions>;
 }
 
 /**
@@ -148,6 +162,16 @@ export class Node {
   readonly gossipStore: GossipMessageStore;
   /** Onion-message routes: paths over the graph and live peers, or a direct connection. */
   readonly router: OnionRouter;
+  /** The refunds half of the invoice store (same database as `invoices`). */
+  readonly refunds: RefundStore;
+  /** How we pay and get paid (src/payments); `payments.name` is getinfo's `payment_backend`. */
+  readonly payments: PaymentBackend;
+  /** Builds our invoices' payment paths and checks payments that arrive over them. */
+  readonly paymentReceiver: InvoiceReceiver;
+  /** `sendinvoice`. */
+  readonly sendInvoices: SendInvoiceService;
+  /** `invoicerequest`, `listinvoicerequests`, `disableinvoicerequest`, and invoices for our refunds. */
+  readonly invoiceRequests: InvoiceRequestService;
   /** `<datadir>/<network>`, when the node has a datadir. */
   readonly networkDir?: string;
   readonly startedAt: number;
@@ -237,11 +261,30 @@ export class Node {
       ...(opts.onionConnectIdleSeconds !== undefined ? { idleCloseSeconds: opts.onionConnectIdleSeconds } : {}),
       activity: () => new Map(this.messenger.stats().peers.map((p) => [p.nodeId, p.sent + p.received])),
     });
-    this.invoices = openInvoiceStore({
+    const store = openInvoiceStore({
       path: this.networkDir ? join(this.networkDir, 'bolt12d.sqlite3') : ':memory:',
       clock: this.clock,
       logger: this.logger.child('invoices'),
     });
+    this.invoices = store;
+    this.refunds = store;
+    const pay = opts.payments ?? { backend: 'none' };
+    try {
+      this.payments = pay.backend === 'none' ? new NoPaymentBackend() : pay.backend === 'testnet-ledger' ? pay.ledger.backendFor({ network: config.network, clock: this.clock }) : pay.backend;
+    } catch (e) {
+      void store.close();
+      throw new NodeError(`payments: ${(e as Error).message}`);
+    }
+    this.paymentReceiver = new InvoiceReceiver({ nodeSecret: this.nodeSecret, store, clock: this.clock, random: this.random });
+    this.payments.attachReceiver(this.paymentReceiver);
+    const common = { nodeSecret: this.nodeSecret, nodeId: this.nodeId, network: config.network, clock: this.clock, random: this.random, logger: this.logger, messenger: this.messenger, router: this.router };
+    this.sendInvoices = new SendInvoiceService({ ...common, store, receiver: this.paymentReceiver, ...(opts.sendinvoice ? { options: opts.sendinvoice } : {}) });
+    this.invoiceRequests = new InvoiceRequestService({ ...common, store, payments: this.payments, ...(opts.invoicerequest ? { options: opts.invoicerequest } : {}) });
+  }
+
+  /** `sendinvoice` (lightning-sendinvoice(7)): see src/sendinvoice.ts. */
+  sendInvoice(p: SendInvoiceParams): ReturnType<SendInvoiceService['sendInvoice']> {
+    return this.sendInvoices.sendInvoice(p);
   }
 
   /** Create a node and start its listeners. */
@@ -307,6 +350,9 @@ export class Node {
     if (this.stopped) return;
     this.stopped = true;
     this.logger.info('stopping');
+    this.sendInvoices.close();
+    await this.invoiceRequests.close();
+    this.payments.close();
     this.router.close();
     this.messenger.close();
     this.gossip.close();

@@ -8,6 +8,8 @@ import type { RpcContext } from './context.ts';
 import { coreMethods } from './methods/core.ts';
 import { invoiceMethods } from './methods/invoices.ts';
 import { decodeMethod } from './methods/decode.ts';
+import { sendinvoiceMethods } from './methods/sendinvoice.ts';
+import { invoicerequestMethods } from './methods/invoicerequest.ts';
 import { gossipMethods } from './methods/gossip.ts';
 import type { RpcMethod } from './types.ts';
 
@@ -18,6 +20,8 @@ export function buildMethodTable(): MethodTable<RpcContext> {
     ...gossipMethods,
     ...(invoiceMethods as unknown as RpcMethod<RpcContext>[]),
     decodeMethod as unknown as RpcMethod<RpcContext>,
+    ...sendinvoiceMethods,
+    ...invoicerequestMethods,
   );
 }
 

@@ -75,6 +75,8 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         fees_collected_msat: 0,
         'lightning-dir': node.networkDir ?? '',
         our_features: node.ourFeatures(),
+        // bolt12d extension: how this node pays and gets paid (none | testnet-ledger)
+        payment_backend: node.payments.name,
         // bolt12d extension: onion message counters (drops by reason, queues)
         onion_messages: snake({ ...node.messenger.stats(), peers: undefined }),
         // bolt12d extension: the gossip graph, its sync per peer, refusals by reason

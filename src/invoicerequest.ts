@@ -1,0 +1,372 @@
+// The issuer side of refunds: what Core Lightning (`invoicerequest`) and LDK
+// (`create_refund_builder`) do as the payer of a refund. We publish an `lnr1` invoice_request
+// without offer ("an offer to send money"), the user answers with an invoice (their
+// `sendinvoice`), and we check it against every BOLT 12 reader rule, pay it through the payment
+// backend, or answer with an `invoice_error` over the invoice's reply path.
+//
+//   invoicerequest amount description [issuer] [label] [absolute_expiry] [single_use] [signed]
+//   listinvoicerequests [invreq_id] [active_only]
+//   disableinvoicerequest invreq_id
+//
+// Decisions:
+//   - `invreq_paths`: one blinded path to us (we are the introduction node, dummy hops pad it to 4
+//     hops as the messenger does); its `path_id` binds the refund's `invreq_metadata`, so an
+//     invoice is accepted only if it came over the path of its own refund (BOLT 12: "if
+//     `invreq_paths` is present: MUST reject the invoice if it did not arrive via one of those
+//     paths"). The path expires with the refund.
+//   - `invreq_payer_id`: a key derived from the node secret and `invreq_metadata` (bolt12's
+//     derivePayerKey), not our node id (Core Lightning uses its node id): refunds are not linkable
+//     to us or to each other, and we can still sign them.
+//   - Signed by default: Core Lightning's sendinvoice refuses unsigned refunds. LDK 0.1 refuses
+//     signed ones (and BOLT 12 says the writer "MUST NOT include `signature`"): `signed: false`.
+//   - Single-use refunds are paid at most once: the store takes an invoice on (pending) before
+//     the payment starts, in the same transaction that checks no other invoice for it is pending
+//     or paid, so neither concurrent invoices nor a restart can pay it twice.
+//   - invoice_error is written in the spec's form; LDK 0.1 reads only its own length-prefixed
+//     form (`lengthPrefixedInvoiceErrors: true` writes that, for LDK 0.1 peers).
+import { sha256, type RandomSource } from './crypto/index.ts';
+import {
+  Bolt12Error,
+  InvoiceError,
+  invoiceFromBytes,
+  MIRRORED_RANGES,
+  RefundBuilder,
+  decodeRefund,
+  TLV,
+  type Bolt12Record,
+  type Invoice,
+  type TlvFieldName,
+} from './bolt12/index.ts';
+import { InvoiceStoreError, type InvoiceRequestRecord, type InvoiceStore, type RefundStore } from './invoice-store/index.ts';
+import { OnionMessageSendError, type OnionMessenger, type ReceivedOnionMessage } from './onion-message/index.ts';
+import { PaymentError, type PaymentBackend } from './payments/index.ts';
+import type { OnionRouteFinder } from './sendinvoice.ts';
+import { unixSeconds, type Clock } from './util/clock.ts';
+import type { Logger } from './util/log.ts';
+import { bytesEqual, concatBytes, toHex } from './util/bytes.ts';
+import { Writer } from './wire/codec.ts';
+import { CHAIN_HASH, type Network } from './wire/chains.ts';
+
+/** The `path_id` purpose of our refunds' paths. */
+export const REFUND_PATH_PURPOSE = 'invreq';
+
+export class InvoiceRequestError extends Error {
+  override readonly name = 'InvoiceRequestError';
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+export interface CreateInvoiceRequestParams {
+  /** `invreq_amount`: what we will pay, msat (> 0). */
+  amountMsat: bigint;
+  /** `offer_description`: "a complete description of the purpose of the payment". */
+  description: string;
+  /** `offer_issuer`. */
+  issuer?: string;
+  /** For us only (listinvoicerequests shows it). */
+  label?: string;
+  /** `offer_absolute_expiry`, seconds since the epoch. */
+  absoluteExpiry?: number;
+  /** Pay at most one invoice (default true, as Core Lightning). */
+  singleUse?: boolean;
+  /** Sign it (default true: Core Lightning's sendinvoice needs it; LDK 0.1 needs `false`). */
+  signed?: boolean;
+}
+
+export interface InvoiceRequestOptions {
+  /** Write invoice_errors in LDK 0.1's length-prefixed form (default false: the spec's form). */
+  lengthPrefixedInvoiceErrors: boolean;
+}
+
+export interface InvoiceRequestDeps {
+  nodeSecret: Uint8Array;
+  nodeId: Uint8Array;
+  network: Network;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  messenger: OnionMessenger;
+  store: InvoiceStore & RefundStore;
+  payments: PaymentBackend;
+  /** To reach the introduction node of an invoice's reply path. */
+  router: OnionRouteFinder;
+  options?: Partial<InvoiceRequestOptions>;
+}
+
+/** What became of invoices that arrived for our refunds (counters for getinfo and tests). */
+export interface InvoiceRequestStats {
+  received: number;
+  paid: number;
+  /** Refused with an invoice_error (or silently, without a reply path), by reason. */
+  refused: Record<string, number>;
+  /** A copy of an invoice already taken on (resends): ignored. */
+  duplicates: number;
+  invoiceErrorsSent: number;
+}
+
+/** CLN's invreq_id: SHA256 of the fields in 0–159 and 1000000000–2999999999 (an invoice's copy gives the same). */
+export function invreqIdOf(records: readonly Bolt12Record[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const r of records) if (MIRRORED_RANGES.some(([lo, hi]) => r.type >= lo && r.type <= hi)) parts.push(r.raw);
+  return sha256(concatBytes(...parts));
+}
+
+/** Core Lightning's experimental recurrence fields (wire/bolt12_wire.csv). */
+const RECURRENCE_TYPES: ReadonlySet<bigint> = new Set([1_000_000_024n, 1_000_000_025n, 1_000_000_026n, 1_000_000_027n, 1_000_000_029n, 2_000_000_092n, 2_000_000_093n, 2_000_000_094n, 3_000_000_177n]);
+
+/** A refusal: the invoice_error we answer with. */
+class Refusal {
+  constructor(
+    readonly reason: string,
+    readonly error: string,
+    readonly erroneousField?: bigint,
+    readonly suggestedValue?: Uint8Array,
+  ) {}
+}
+
+export class InvoiceRequestService {
+  private readonly o: InvoiceRequestOptions;
+  private readonly log: Logger;
+  private readonly chain: Uint8Array;
+  private readonly unsubscribe: (() => void)[] = [];
+  private readonly counters: InvoiceRequestStats = { received: 0, paid: 0, refused: {}, duplicates: 0, invoiceErrorsSent: 0 };
+  private readonly inFlight = new Set<Promise<void>>();
+  private closed = false;
+
+  constructor(private readonly d: InvoiceRequestDeps) {
+    this.o = { lengthPrefixedInvoiceErrors: false, ...(d.options ?? {}) };
+    this.log = d.logger.child('invoicerequest');
+    this.chain = CHAIN_HASH[d.network];
+    this.unsubscribe.push(d.messenger.onMessage(66n, (m) => this.track(this.onInvoice(m, true)), { purpose: REFUND_PATH_PURPOSE }));
+    // An invoice that did not come over one of our refund paths: BOLT 12 "MUST reject the invoice
+    // if it did not arrive via one of those paths" (ours always have paths). Answered, as Core
+    // Lightning does, with "Unknown invoice_request".
+    this.unsubscribe.push(d.messenger.onMessage(66n, (m) => this.track(this.onInvoice(m, false))));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // invoicerequest / listinvoicerequests / disableinvoicerequest
+
+  async create(p: CreateInvoiceRequestParams): Promise<InvoiceRequestRecord> {
+    if (this.closed) throw new InvoiceRequestError(-1, 'node is stopping');
+    if (typeof p.amountMsat !== 'bigint' || p.amountMsat <= 0n) throw new InvoiceRequestError(-32602, 'amount: should be a positive amount', { param: 'amount' });
+    if (typeof p.description !== 'string') throw new InvoiceRequestError(-32602, 'description: is required', { param: 'description' });
+    const now = unixSeconds(this.d.clock);
+    if (p.absoluteExpiry !== undefined && (!Number.isSafeInteger(p.absoluteExpiry) || p.absoluteExpiry <= now)) {
+      throw new InvoiceRequestError(-32602, `absolute_expiry: should be a time in the future (seconds since 1970; now is ${now})`, { param: 'absolute_expiry' });
+    }
+    // - MUST set `invreq_metadata` to an unpredictable series of bytes.
+    const metadata = this.d.random(16);
+    // - MUST set `invreq_paths` as it would set (or not set) `offer_paths` for an offer: a path to
+    //   us, bound to this refund's metadata, expiring with the refund.
+    const path = this.d.messenger.createReplyPath(metadata, { purpose: REFUND_PATH_PURPOSE, ...(p.absoluteExpiry !== undefined ? { expiresAt: p.absoluteExpiry } : {}) });
+    let refund;
+    try {
+      refund = new RefundBuilder({
+        nodeSecret: this.d.nodeSecret,
+        random: this.d.random,
+        metadata,
+        amountMsat: p.amountMsat,
+        description: p.description,
+        ...(p.issuer !== undefined ? { issuer: p.issuer } : {}),
+        ...(p.absoluteExpiry !== undefined ? { absoluteExpiry: p.absoluteExpiry } : {}),
+        // - if the chain for the invoice is not solely bitcoin: MUST specify `invreq_chain`.
+        chain: this.chain,
+        paths: [path],
+        signed: p.signed ?? true,
+      }).build();
+    } catch (e) {
+      if (e instanceof Bolt12Error) throw new InvoiceRequestError(-32602, `cannot make this refund: ${e.message}`);
+      throw e;
+    }
+    try {
+      return await this.d.store.createInvoiceRequest({
+        invreqId: invreqIdOf(refund.records),
+        bolt12: refund.toString(),
+        ...(p.label !== undefined ? { label: p.label } : {}),
+        amountMsat: p.amountMsat,
+        ...(p.absoluteExpiry !== undefined ? { absoluteExpiry: p.absoluteExpiry } : {}),
+        singleUse: p.singleUse ?? true,
+      });
+    } catch (e) {
+      if (e instanceof InvoiceStoreError) throw new InvoiceRequestError(e.code, e.message, e.data);
+      throw e;
+    }
+  }
+
+  list(opts: { invreqId?: Uint8Array; activeOnly?: boolean } = {}): InvoiceRequestRecord[] {
+    if (opts.invreqId !== undefined) {
+      const r = this.d.store.getInvoiceRequest(opts.invreqId);
+      return r && (r.active || !opts.activeOnly) ? [r] : [];
+    }
+    return this.d.store.listInvoiceRequests({ activeOnly: opts.activeOnly === true });
+  }
+
+  async disable(invreqId: Uint8Array): Promise<InvoiceRequestRecord> {
+    try {
+      return await this.d.store.disableInvoiceRequest(invreqId);
+    } catch (e) {
+      if (e instanceof InvoiceStoreError) throw new InvoiceRequestError(e.code, e.message, e.data);
+      throw e;
+    }
+  }
+
+  stats(): InvoiceRequestStats {
+    return { ...this.counters, refused: { ...this.counters.refused } };
+  }
+
+  /** Stop taking invoices; resolves when those being handled are done. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const u of this.unsubscribe.splice(0)) u();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Invoices for our refunds
+
+  private track(p: Promise<void>): void {
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async onInvoice(m: ReceivedOnionMessage, viaOurPath: boolean): Promise<void> {
+    if (this.closed) return;
+    this.counters.received++;
+    let invoice: Invoice | undefined;
+    try {
+      invoice = this.check(m, viaOurPath);
+      const rec = this.d.store.getInvoiceRequest(invreqIdOf(invoice.records))!;
+      let begun;
+      try {
+        begun = await this.d.store.beginRefundPayment({ invreqId: rec.invreqId, paymentHash: invoice.invoicePaymentHash, invoice: invoice.toString(), amountMsat: invoice.invoiceAmount });
+      } catch (e) {
+        if (e instanceof InvoiceStoreError && (e.reason === 'inactive' || e.reason === 'in_flight' || e.reason === 'not_found')) throw new Refusal(e.reason, e.message);
+        throw e;
+      }
+      if (begun.outcome === 'duplicate') {
+        // A resent copy of an invoice we already took on: nothing to do (the first copy's answer stands).
+        this.counters.duplicates++;
+        return;
+      }
+      this.log.info(`paying ${invoice.invoiceAmount} msat for invoice_request ${toHex(rec.invreqId)}`);
+      let preimage: Uint8Array;
+      try {
+        preimage = (await this.d.payments.pay(invoice)).paymentPreimage;
+      } catch (e) {
+        const why = e instanceof PaymentError ? e.message : `payment failed: ${(e as Error).message}`;
+        await this.d.store.finishRefundPayment(invoice.invoicePaymentHash, { failure: why }).catch((x: unknown) => this.log.error(`cannot record a failed payment: ${(x as Error).message}`));
+        throw new Refusal(e instanceof PaymentError ? e.reason : 'payment_failed', why);
+      }
+      await this.d.store.finishRefundPayment(invoice.invoicePaymentHash, { paymentPreimage: preimage });
+      this.counters.paid++;
+      this.log.info(`paid invoice ${toHex(invoice.invoicePaymentHash)} for invoice_request ${toHex(rec.invreqId)}`);
+    } catch (e) {
+      if (!(e instanceof Refusal)) {
+        this.log.error(`invoice for a refund: ${(e as Error)?.stack ?? String(e)}`);
+        e = new Refusal('internal', 'Internal error');
+      }
+      const r = e as Refusal;
+      this.counters.refused[r.reason] = (this.counters.refused[r.reason] ?? 0) + 1;
+      this.log.debug(`refused an invoice (${r.reason}): ${r.error}`);
+      await this.answer(m, r);
+    }
+  }
+
+  /** Every BOLT 12 reader rule for an invoice answering one of our refunds; throws a Refusal. */
+  private check(m: ReceivedOnionMessage, viaOurPath: boolean): Invoice {
+    const now = unixSeconds(this.d.clock);
+    let invoice: Invoice;
+    try {
+      // The reader's requirements: amount, created_at, payment_hash, node_id present; chain
+      // supported; no unknown even features; not expired; paths and blindedpay consistent and
+      // usable; signature by invoice_node_id.
+      invoice = invoiceFromBytes(m.contents.value, { now, chains: [this.chain] });
+    } catch (e) {
+      if (!(e instanceof Bolt12Error)) throw e;
+      if (e.code === 'UNKNOWN_EVEN_TYPE' && RECURRENCE_TYPES.has(typeOfField(e.field) ?? -1n)) throw recurring();
+      throw new Refusal(e.code.toLowerCase(), `Invalid invoice: ${e.message}`, typeOfField(e.field));
+    }
+    if (invoice.records.some((r) => RECURRENCE_TYPES.has(r.type))) throw recurring();
+    // Only refunds here: an invoice for an offer is not ours to pay this way.
+    if (!invoice.isForRefund) throw new Refusal('not_for_refund', 'Unknown invoice_request: this invoice answers an offer');
+    // - if the invoice is a response to an invoice_request: MUST reject the invoice if all fields in
+    //   ranges 0 to 159 and 1000000000 to 2999999999 do not exactly match the invoice request.
+    //   (The invreq_id hashes exactly those fields: finding it means they match.)
+    const id = invreqIdOf(invoice.records);
+    const rec = this.d.store.getInvoiceRequest(id);
+    // CLN: "Unknown invoice_request <id>" — also for the wrong path, so that nobody learns which
+    // refunds are ours by sending invoices outside their paths.
+    if (!rec) throw new Refusal('unknown_invoice_request', `Unknown invoice_request ${toHex(id)}`);
+    // - if `invreq_paths` is present: MUST reject the invoice if it did not arrive via one of those
+    //   paths. Our path's path_id binds this refund's invreq_metadata.
+    if (!viaOurPath || !m.context || !bytesEqual(m.context, invoice.invreqMetadata)) {
+      throw new Refusal('wrong_path', `Unknown invoice_request ${toHex(id)}`);
+    }
+    const refund = decodeRefund(rec.bolt12);
+    invoice.checkRespondsTo(refund); // same bytes as the invreq_id says; kept as a guard
+    if (!rec.active) throw new Refusal('inactive', rec.used ? 'invoice_request already used' : 'invoice_request no longer available');
+    if (refund.isExpired(now)) throw new Refusal('expired_invoice_request', 'invoice_request expired');
+    // - if `invreq_amount` is present: MUST reject the invoice if `invoice_amount` is not equal to `invreq_amount`.
+    if (invoice.invoiceAmount !== refund.invreqAmount) {
+      throw new Refusal('amount_mismatch', `invoice_amount must be ${refund.invreqAmount} msat, the invoice_request's amount`, TLV.invoice_amount, new Writer(8).tu(refund.invreqAmount).finish());
+    }
+    // - otherwise (invoice_request without an offer): MAY reject the invoice if it cannot confirm
+    //   that `invoice_node_id` is correct, out-of-band. (We do not: anyone holding the refund may claim it.)
+    return invoice;
+  }
+
+  /** An invoice_error over the invoice's reply path (BOLT 4: replies use the reply path). */
+  private async answer(m: ReceivedOnionMessage, r: Refusal): Promise<void> {
+    if (!m.replyPath) return; // CLN: "Only reply if they gave us a path"
+    let err: InvoiceError;
+    try {
+      err = InvoiceError.create({
+        error: r.error,
+        ...(r.erroneousField !== undefined ? { erroneousField: r.erroneousField } : {}),
+        ...(r.erroneousField !== undefined && r.suggestedValue !== undefined ? { suggestedValue: r.suggestedValue } : {}),
+      });
+    } catch (e) {
+      this.log.error(`cannot build an invoice_error: ${(e as Error).message}`);
+      return;
+    }
+    const value = this.o.lengthPrefixedInvoiceErrors ? err.toLengthPrefixed() : err.bytes;
+    const intro = m.replyPath.introductionNode;
+    let via: Uint8Array[] = [];
+    if (intro.kind === 'pubkey' && !bytesEqual(intro.nodeId, this.d.nodeId)) {
+      try {
+        via = (await this.d.router.route(intro.nodeId)).via;
+      } catch (e) {
+        this.log.debug(`cannot reach the reply path of a refused invoice: ${(e as Error).message}`);
+        return;
+      }
+    }
+    try {
+      this.d.messenger.send({ blindedPath: m.replyPath }, { type: 68n, value }, { via });
+      this.counters.invoiceErrorsSent++;
+    } catch (e) {
+      if (!(e instanceof OnionMessageSendError)) throw e;
+      this.log.debug(`cannot send an invoice_error: ${e.reason} (${e.message})`);
+    }
+  }
+}
+
+function recurring(): Refusal {
+  return new Refusal('recurring', 'Recurring invoices are not supported: bolt12d does not answer recurring offers or refunds');
+}
+
+const NAME_TYPES = TLV as Record<TlvFieldName, bigint>;
+
+/** The TLV type a Bolt12Error's `field` names (`invoice_paths[1].num_hops` → 160), if any. */
+function typeOfField(field: string): bigint | undefined {
+  const m = /^([a-z_0-9]+)/.exec(field);
+  const t = m ? NAME_TYPES[m[1] as TlvFieldName] : undefined;
+  if (t !== undefined) return t;
+  const n = /\[(\d+)\]/.exec(field);
+  return n ? BigInt(n[1]!) : undefined;
+}
