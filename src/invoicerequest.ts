@@ -30,6 +30,7 @@ import {
   InvoiceError,
   invoiceFromBytes,
   MIRRORED_RANGES,
+  parseMessage,
   RefundBuilder,
   decodeRefund,
   TLV,
@@ -267,6 +268,10 @@ export class InvoiceRequestService {
       this.counters.paid++;
       this.log.info(`paid invoice ${toHex(invoice.invoicePaymentHash)} for invoice_request ${toHex(rec.invreqId)}`);
     } catch (e) {
+      if (e === DUPLICATE) {
+        this.counters.duplicates++;
+        return;
+      }
       if (!(e instanceof Refusal)) {
         this.log.error(`invoice for a refund: ${(e as Error)?.stack ?? String(e)}`);
         e = new Refusal('internal', 'Internal error');
@@ -290,6 +295,12 @@ export class InvoiceRequestService {
     } catch (e) {
       if (!(e instanceof Bolt12Error)) throw e;
       if (e.code === 'UNKNOWN_EVEN_TYPE' && RECURRENCE_TYPES.has(typeOfField(e.field) ?? -1n)) throw recurring();
+      if (e.code === 'AMOUNT_MISMATCH') {
+        // - if `invreq_amount` is present: MUST reject the invoice if `invoice_amount` is not equal
+        //   to `invreq_amount`. Say which amount would do.
+        const want = amountAsked(m.contents.value);
+        if (want !== undefined) throw new Refusal('amount_mismatch', `invoice_amount must be ${want} msat, the invoice_request's amount`, TLV.invoice_amount, new Writer(8).tu(want).finish());
+      }
       throw new Refusal(e.code.toLowerCase(), `Invalid invoice: ${e.message}`, typeOfField(e.field));
     }
     if (invoice.records.some((r) => RECURRENCE_TYPES.has(r.type))) throw recurring();
@@ -308,6 +319,9 @@ export class InvoiceRequestService {
     if (!viaOurPath || !m.context || !bytesEqual(m.context, invoice.invreqMetadata)) {
       throw new Refusal('wrong_path', `Unknown invoice_request ${toHex(id)}`);
     }
+    // A copy of an invoice we already took on (the sender resends while it waits): ignored, so
+    // it is neither paid twice nor refused after it was paid.
+    if (this.d.store.getRefundPayment(invoice.invoicePaymentHash)) throw DUPLICATE;
     const refund = decodeRefund(rec.bolt12);
     invoice.checkRespondsTo(refund); // same bytes as the invreq_id says; kept as a guard
     if (!rec.active) throw new Refusal('inactive', rec.used ? 'invoice_request already used' : 'invoice_request no longer available');
@@ -353,6 +367,18 @@ export class InvoiceRequestService {
       if (!(e instanceof OnionMessageSendError)) throw e;
       this.log.debug(`cannot send an invoice_error: ${e.reason} (${e.message})`);
     }
+  }
+}
+
+/** Thrown by `check` for a copy of an invoice already taken on. */
+const DUPLICATE = Symbol('duplicate invoice');
+
+/** `invreq_amount` of an invoice that failed the reader's checks, if it parses that far. */
+function amountAsked(bytes: Uint8Array): bigint | undefined {
+  try {
+    return parseMessage('invoice', bytes).fields.invreqAmount;
+  } catch {
+    return undefined;
   }
 }
 
