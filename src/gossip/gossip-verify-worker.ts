@@ -2,7 +2,7 @@
 // src/crypto only: it receives batches of packed ECDSA records (digest 32 || pubkey 33 ||
 // signature 64) as transferred buffers and answers with one byte per record (1: verifies).
 import { parentPort, workerData } from 'node:worker_threads';
-import { useSecp256k1Backend, verifyEcdsaPacked, type Secp256k1BackendChoice } from '../crypto/index.ts';
+import { useSecp256k1Backend, verifyEcdsaPacked, type Secp256k1BackendChoice } from '../crypto/secp256k1.ts';
 
 interface Job {
   id: number;
