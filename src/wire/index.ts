@@ -9,3 +9,4 @@ export * from './blinded-path.ts';
 export * from './features.ts';
 export * from './messages.ts';
 export * from './gossip.ts';
+export * from './channel.ts';
