@@ -32,17 +32,27 @@ function exchange(data: string, count: number, timeoutMs: number): Promise<{ ans
   return new Promise((resolve) => {
     const t0 = Date.now();
     const c = net.connect(d.rpcPath);
-    let buf = '';
+    const chunks: string[] = [];
     const finish = () => {
       clearTimeout(timer);
       c.destroy();
-      resolve({ answers: buf.split('\n\n').filter((x) => x.trim()).map((x) => JSON.parse(x)), ms: Date.now() - t0 });
+      resolve({ answers: chunks.join('').split('\n\n').filter((x) => x.trim()).map((x) => JSON.parse(x)), ms: Date.now() - t0 });
     };
     const timer = setTimeout(finish, timeoutMs);
     c.setEncoding('utf8');
+    let seen = 0;
+    let lastWasNewline = false;
     c.on('data', (x: string) => {
-      buf += x;
-      if (buf.split('\n\n').length - 1 >= count) finish();
+      chunks.push(x);
+      // count the answers' "\n\n" framing in the new chunk only (re-reading a growing string is quadratic)
+      for (let i = 0; i < x.length; i++) {
+        const nl = x.charCodeAt(i) === 10;
+        if (nl && lastWasNewline) {
+          seen++;
+          lastWasNewline = false;
+        } else lastWasNewline = nl;
+      }
+      if (seen >= count) finish();
     });
     c.on('error', () => undefined);
     c.once('connect', () => c.write(data));
