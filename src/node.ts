@@ -16,6 +16,7 @@ import { DEFAULT_INIT_FEATURE_BITS } from './transport/features.ts';
 import { ChannelGraph, type GraphLimits } from './gossip/graph.ts';
 import { GossipSync, type GossipLimits, type GossipMessageStore } from './gossip/sync.ts';
 import { MemoryGossipStore } from './gossip/memory-store.ts';
+import { loadGraph, openGossipStore } from './gossip/store.ts';
 import type { RefundStore } from './invoice-store/index.ts';
 import { InvoiceReceiver, NoPaymentBackend, type PaymentBackend, type TestNetworkLedger } from './payments/index.ts';
 import { SendInvoiceService, type SendInvoiceOptions, type SendInvoiceParams } from './sendinvoice.ts';
@@ -220,7 +221,19 @@ export class Node {
       localFeatures: featuresFromBits([...NODE_INIT_FEATURE_BITS]),
     });
     this.graph = new ChannelGraph(opts.graphLimits);
-    this.gossipStore = new MemoryGossipStore();
+    // The gossip store: `<datadir>/<network>/gossip_store`, loaded at start so a restart does not
+    // sync again (memory only without a datadir).
+    let loaded = false;
+    if (this.networkDir) {
+      const gossipLog = this.logger.child('gossip');
+      const gs = openGossipStore(this.networkDir, { logger: gossipLog });
+      const r = loadGraph(gs, this.graph, { chainHash: CHAIN_HASH[config.network], logger: gossipLog });
+      loaded = r.channels > 0;
+      if (loaded) gossipLog.info(`loaded ${r.channels} channels, ${r.updates} updates, ${r.nodeAnnouncements} node announcements from the gossip store in ${Math.round(r.ms)} ms`);
+      this.gossipStore = gs;
+    } else {
+      this.gossipStore = new MemoryGossipStore();
+    }
     this.gossip = new GossipSync({
       chainHash: CHAIN_HASH[config.network],
       graph: this.graph,
@@ -228,7 +241,9 @@ export class Node {
       clock: this.clock,
       logger: this.logger.child('gossip'),
       limits: opts.gossipLimits,
+      loaded,
     });
+    if (loaded) this.gossip.prune();
     this.gossip.attach(this.peers);
     this.messenger = new OnionMessenger({
       nodeSecret: this.nodeSecret,
@@ -357,6 +372,7 @@ export class Node {
     this.messenger.close();
     this.gossip.close();
     await this.peers.close();
+    this.gossipStore.close?.();
     await this.invoices.close();
     for (const w of this.stopWaiters.splice(0)) w();
   }
