@@ -17,7 +17,9 @@
 // direction) is older than two weeks. Every call that drops or replaces a stored message reports
 // the store offsets that became garbage, so the caller can mark them deleted in the gossip store.
 import { bytesEqual, toHex } from '../util/bytes.ts';
+import { secureRandom, type RandomSource } from '../crypto/index.ts';
 import { byteSize, nextCapacity, resized } from './graph-arrays.ts';
+import { NodeIdIndex, U64Index } from './graph-index.ts';
 
 /** BOLT 7 "Recommendation on Pruning Stale Entries": two weeks, in seconds. */
 export const STALE_CHANNEL_AGE = 1_209_600;
@@ -189,9 +191,8 @@ export interface Adjacency {
 const NO_OFFSET = -1;
 const U32 = 0x1_0000_0000n;
 
-function nodeKey(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.length).toString('latin1');
-}
+const hiOf = (scid: bigint) => Number(scid >> 32n) >>> 0;
+const loOf = (scid: bigint) => Number(scid & 0xffff_ffffn) >>> 0;
 
 function checkNodeId(id: Uint8Array, field: string): void {
   if (!(id instanceof Uint8Array) || id.length !== 33) throw new TypeError(`${field}: a node id is 33 bytes`);
@@ -212,7 +213,7 @@ export class ChannelGraph {
   private nodeCap = 0;
   private nodeHigh = 0; // indexes ever used (bound)
   private readonly freeNodes: number[] = [];
-  private readonly nodeIndexByKey = new Map<string, number>();
+  private readonly nodeIndexById: NodeIdIndex;
   private nodeIdBytes = new Uint8Array(0); // 33 per node
   /** Channels per node (0 for a free index). */
   private nodeChannelCount = new Uint32Array(0);
@@ -231,7 +232,7 @@ export class ChannelGraph {
   private chanCap = 0;
   private chanHigh = 0;
   private readonly freeRows: number[] = [];
-  private readonly rowByScid = new Map<bigint, number>();
+  private readonly rowByScid: U64Index;
   private scidHi = new Uint32Array(0);
   private scidLo = new Uint32Array(0);
   private node1 = new Uint32Array(0);
@@ -260,9 +261,17 @@ export class ChannelGraph {
   private sorted: Int32Array | undefined; // live rows by scid
   private sortedVersion = -1;
 
-  constructor(limits: Partial<GraphLimits> = {}) {
+  /**
+   * `random` seeds the hash indexes (default: the system's secure randomness), so that keys a peer
+   * picks cannot be aimed at one bucket.
+   */
+  constructor(limits: Partial<GraphLimits> = {}, opts: { random?: RandomSource } = {}) {
     this.limits = { ...DEFAULT_GRAPH_LIMITS, ...limits };
     if (!(this.limits.maxChannels >= 1) || !(this.limits.maxNodes >= 2)) throw new RangeError('graph limits too small');
+    const seed = (opts.random ?? secureRandom)(8);
+    const dv = new DataView(seed.buffer, seed.byteOffset, 8);
+    this.rowByScid = new U64Index(dv.getUint32(0));
+    this.nodeIndexById = new NodeIdIndex(dv.getUint32(4), () => this.nodeIdBytes);
   }
 
   // ------------------------------------------------------------------ counts
@@ -288,7 +297,7 @@ export class ChannelGraph {
 
   /** Bytes in the graph's typed arrays (the Maps and per-node objects come on top). */
   typedArrayBytes(): number {
-    return byteSize([
+    return this.rowByScid.byteLength + this.nodeIndexById.byteLength + byteSize([
       this.nodeIdBytes, this.nodeChannelCount, this.nodeFlags, this.nodeAlias, this.nodeRgb, this.scidHi, this.scidLo, this.node1, this.node2,
       this.channelFlags, this.annOffset, this.addedAt, this.updTimestamp, this.updMsgFlags, this.updChanFlags,
       this.updCltv, this.updHtlcMin, this.updHtlcMax, this.updFeeBase, this.updFeePpm, this.updOffset, this.updChecksum,
@@ -302,7 +311,7 @@ export class ChannelGraph {
   /** The index of a node id, or -1 when the node is not in the graph. */
   nodeIndex(nodeId: Uint8Array): number {
     if (nodeId.length !== 33) return -1;
-    return this.nodeIndexByKey.get(nodeKey(nodeId)) ?? -1;
+    return this.nodeIndexById.get(nodeId);
   }
 
   /** The node id at `idx` (a copy). */
@@ -383,26 +392,34 @@ export class ChannelGraph {
     if (!this.hasNode(idx)) throw new RangeError(`no node at index ${idx}`);
   }
 
-  /** The index for a node id, creating the node; -1 when the node cap is reached. */
-  private internNode(id: Uint8Array, key: string): number {
-    const have = this.nodeIndexByKey.get(key);
-    if (have !== undefined) return have;
-    if (this.liveNodes >= this.limits.maxNodes) return -1;
+  /** A new node (not in the index; the caller checked the cap). */
+  private newNode(id: Uint8Array): number {
     let idx = this.freeNodes.pop();
     if (idx === undefined) {
       idx = this.nodeHigh++;
       if (idx >= this.nodeCap) this.growNodes(idx + 1);
     }
     this.nodeIdBytes.set(id, idx * 33);
-    this.nodeIndexByKey.set(key, idx);
+    this.nodeIndexById.add(idx);
     this.nodeFlags[idx] = 0;
     this.nodeInfo[idx] = undefined;
     this.liveNodes++;
     return idx;
   }
 
-  private growNodes(need: number): void {
-    const n = nextCapacity(this.nodeCap, need, this.limits.maxNodes);
+  /**
+   * Make room for `channels` channels and `nodes` nodes at once (within the caps), instead of
+   * doubling up to them: the loader knows the counts from the store.
+   */
+  reserve(channels: number, nodes: number): void {
+    const c = Math.min(Math.max(0, Math.floor(channels)), this.limits.maxChannels);
+    const n = Math.min(Math.max(0, Math.floor(nodes)), this.limits.maxNodes);
+    if (c > this.chanCap) this.growChannels(c, c);
+    if (n > this.nodeCap) this.growNodes(n, n);
+  }
+
+  private growNodes(need: number, exact?: number): void {
+    const n = exact ?? nextCapacity(this.nodeCap, need, this.limits.maxNodes);
     this.nodeIdBytes = resized(this.nodeIdBytes, n * 33);
     this.nodeChannelCount = resized(this.nodeChannelCount, n);
     this.nodeFlags = resized(this.nodeFlags, n);
@@ -413,7 +430,7 @@ export class ChannelGraph {
 
   private dropNode(idx: number, removed: Removed): void {
     const id = this.nodeIdBytes.slice(idx * 33, idx * 33 + 33);
-    this.nodeIndexByKey.delete(nodeKey(id));
+    this.nodeIndexById.remove(idx);
     const info = this.nodeInfo[idx];
     if (info) {
       this.announcedNodes--;
@@ -441,23 +458,23 @@ export class ChannelGraph {
     if (typeof c.scid !== 'bigint' || c.scid < 0n || c.scid >= U32 * U32) return 'invalid';
     // BOLT 7: "`node_id_1` is the lexicographically-lesser of the two compressed keys": two keys.
     if (bytesEqual(c.nodeId1, c.nodeId2)) return 'invalid';
-    if (this.rowByScid.has(c.scid)) return 'duplicate';
+    const hi = hiOf(c.scid);
+    const lo = loOf(c.scid);
+    if (this.rowByScid.get(hi, lo) >= 0) return 'duplicate';
     if (this.liveChannels >= this.limits.maxChannels) return 'full';
-    const k1 = nodeKey(c.nodeId1);
-    const k2 = nodeKey(c.nodeId2);
-    const new1 = !this.nodeIndexByKey.has(k1);
-    const new2 = !this.nodeIndexByKey.has(k2);
-    if (this.liveNodes + (new1 ? 1 : 0) + (new2 ? 1 : 0) > this.limits.maxNodes) return 'full';
-    const n1 = this.internNode(c.nodeId1, k1);
-    const n2 = this.internNode(c.nodeId2, k2);
+    let n1 = this.nodeIndexById.get(c.nodeId1);
+    let n2 = this.nodeIndexById.get(c.nodeId2);
+    if (this.liveNodes + (n1 < 0 ? 1 : 0) + (n2 < 0 ? 1 : 0) > this.limits.maxNodes) return 'full';
+    if (n1 < 0) n1 = this.newNode(c.nodeId1);
+    if (n2 < 0) n2 = this.newNode(c.nodeId2);
     let row = this.freeRows.pop();
     if (row === undefined) {
       row = this.chanHigh++;
       if (row >= this.chanCap) this.growChannels(row + 1);
     }
-    this.rowByScid.set(c.scid, row);
-    this.scidHi[row] = Number(c.scid / U32) >>> 0;
-    this.scidLo[row] = Number(c.scid % U32) >>> 0;
+    this.rowByScid.set(hi, lo, row);
+    this.scidHi[row] = hi;
+    this.scidLo[row] = lo;
     this.node1[row] = n1;
     this.node2[row] = n2;
     this.channelFlags[row] = CHAN_LIVE;
@@ -477,8 +494,8 @@ export class ChannelGraph {
     return 'added';
   }
 
-  private growChannels(need: number): void {
-    const n = nextCapacity(this.chanCap, need, this.limits.maxChannels);
+  private growChannels(need: number, exact?: number): void {
+    const n = exact ?? nextCapacity(this.chanCap, need, this.limits.maxChannels);
     this.scidHi = resized(this.scidHi, n);
     this.scidLo = resized(this.scidLo, n);
     this.node1 = resized(this.node1, n);
@@ -501,7 +518,13 @@ export class ChannelGraph {
 
   /** The row of a channel, or -1. */
   channelRow(scid: bigint): number {
-    return this.rowByScid.get(scid) ?? -1;
+    if (typeof scid !== 'bigint' || scid < 0n || scid >= U32 * U32) return -1;
+    return this.rowByScid.get(hiOf(scid), loOf(scid));
+  }
+
+  /** The row of the channel whose scid is `hi * 2^32 + lo` (its two u32 halves), or -1. */
+  channelRowOf(hi: number, lo: number): number {
+    return this.rowByScid.get(hi >>> 0, lo >>> 0);
   }
 
   hasRow(row: number): boolean {
@@ -579,8 +602,8 @@ export class ChannelGraph {
    * caller can apply "if the fields below `timestamp` differ: MAY blacklist this `node_id`".
    */
   applyUpdate(u: ChannelUpdateFields): ApplyUpdateResult {
-    const row = this.rowByScid.get(u.scid);
-    if (row === undefined) return { status: 'unknown-channel' };
+    const row = this.channelRow(u.scid);
+    if (row < 0) return { status: 'unknown-channel' };
     return this.applyUpdateAt(row, u);
   }
 
@@ -620,13 +643,13 @@ export class ChannelGraph {
   /** Remove a channel (closed, or pruned); its nodes go with it when it was their last channel. */
   deleteChannel(scid: bigint): Removed {
     const removed: Removed = { channels: [], nodes: [], offsets: [] };
-    const row = this.rowByScid.get(scid);
-    if (row !== undefined) this.dropRow(row, scid, removed);
+    const row = this.channelRow(scid);
+    if (row >= 0) this.dropRow(row, scid, removed);
     return removed;
   }
 
   private dropRow(row: number, scid: bigint, removed: Removed): void {
-    this.rowByScid.delete(scid);
+    this.rowByScid.delete(this.scidHi[row]!, this.scidLo[row]!);
     const off = this.annOffset[row]!;
     if (off !== NO_OFFSET) removed.offsets.push(off);
     const flags = this.channelFlags[row]!;

@@ -7,7 +7,8 @@
 // deleted, so the next compaction drops them.
 import { bytesEqual } from '../util/bytes.ts';
 import type { Logger } from '../util/log.ts';
-import { GOSSIP_MSG, channelUpdateChecksum, decodeNodeAnnouncement } from '../wire/gossip.ts';
+import { GOSSIP_MSG, decodeNodeAnnouncement } from '../wire/gossip.ts';
+import { crc32cRange } from './store-crc.ts';
 import type { ChannelGraph } from './graph.ts';
 import { toGraphAddresses } from './graph-addresses.ts';
 import type { GossipStore } from './store.ts';
@@ -55,32 +56,41 @@ export function loadGraph(store: GossipStore, graph: ChannelGraph, opts: LoadGra
     ms: 0,
   };
   const chain = opts.chainHash;
+  const live = store.openReport.live;
+  graph.reserve(graph.channelCount + live.channelAnnouncements, graph.nodeCount + live.nodeAnnouncements);
   const dead: number[] = [];
   const skip = (offset: number, why: keyof LoadGraphReport['skipped']) => {
     report.skipped[why]++;
     dead.push(offset);
   };
-  for (const rec of store.records()) {
+  let dvOf: ArrayBufferLike | undefined;
+  let whole: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  store.visitRecords((rec) => {
     const m = rec.message;
-    const dv = new DataView(m.buffer, m.byteOffset, m.length);
+    // One DataView per read chunk (not per record); `b` is the message's start within it.
+    if (m.buffer !== dvOf) {
+      dvOf = m.buffer;
+      whole = new DataView(m.buffer);
+    }
+    const b = m.byteOffset;
     const type = (m[0]! << 8) | m[1]!;
     if (type === GOSSIP_MSG.channel_announcement) {
       if (m.length < CA_LEN + 2) {
         skip(rec.offset, 'malformed');
-        continue;
+        return;
       }
-      const flen = dv.getUint16(CA_LEN);
+      const flen = whole.getUint16(b + CA_LEN);
       const f = CA_LEN + 2 + flen; // chain_hash
       if (m.length < f + CA_FIXED_AFTER_FEATURES) {
         skip(rec.offset, 'malformed');
-        continue;
+        return;
       }
       if (chain && !bytesEqual(m.subarray(f, f + 32), chain)) {
         skip(rec.offset, 'other-chain');
-        continue;
+        return;
       }
       const r = graph.addChannel({
-        scid: dv.getBigUint64(f + 32),
+        scid: whole.getBigUint64(b + f + 32),
         nodeId1: m.subarray(f + 40, f + 73),
         nodeId2: m.subarray(f + 73, f + 106),
         features: flen > 0 ? m.subarray(CA_LEN + 2, f) : undefined,
@@ -92,29 +102,31 @@ export function loadGraph(store: GossipStore, graph: ChannelGraph, opts: LoadGra
     } else if (type === GOSSIP_MSG.channel_update) {
       if (m.length < CU_BYTES) {
         skip(rec.offset, 'malformed');
-        continue;
+        return;
       }
       if (chain && !bytesEqual(m.subarray(CU_CHAIN, CU_CHAIN + 32), chain)) {
         skip(rec.offset, 'other-chain');
-        continue;
+        return;
       }
-      const row = graph.channelRow(dv.getBigUint64(CU_SCID));
+      const row = graph.channelRowOf(whole.getUint32(b + CU_SCID), whole.getUint32(b + CU_SCID + 4));
       if (row < 0) {
         skip(rec.offset, 'unknown-channel');
-        continue;
+        return;
       }
-      const timestamp = dv.getUint32(CU_TIMESTAMP);
+      const timestamp = whole.getUint32(b + CU_TIMESTAMP);
       const r = graph.applyUpdateAt(row, {
         timestamp,
         messageFlags: m[110]!,
         channelFlags: m[111]!,
-        cltvExpiryDelta: dv.getUint16(112),
-        htlcMinimumMsat: dv.getBigUint64(114),
-        feeBaseMsat: dv.getUint32(122),
-        feeProportionalMillionths: dv.getUint32(126),
-        htlcMaximumMsat: dv.getBigUint64(130),
+        cltvExpiryDelta: whole.getUint16(b + 112),
+        htlcMinimumMsat: whole.getBigUint64(b + 114),
+        feeBaseMsat: whole.getUint32(b + 122),
+        feeProportionalMillionths: whole.getUint32(b + 126),
+        htlcMaximumMsat: whole.getBigUint64(b + 130),
         offset: rec.offset,
-        checksum: channelUpdateChecksum(m.subarray(2)),
+        // BOLT 7: "the CRC32C checksum ... of this `channel_update` without its `signature` and
+        // `timestamp` fields": chain_hash and short_channel_id, then all after timestamp.
+        checksum: crc32cRange(m, CU_TIMESTAMP + 4, m.length, crc32cRange(m, CU_CHAIN, CU_TIMESTAMP)),
       });
       if (r.status === 'applied') {
         report.updates++;
@@ -127,7 +139,7 @@ export function loadGraph(store: GossipStore, graph: ChannelGraph, opts: LoadGra
         n = decodeNodeAnnouncement(m.subarray(2));
       } catch {
         skip(rec.offset, 'malformed');
-        continue;
+        return;
       }
       const r = graph.setNodeAnnouncement({
         nodeId: n.nodeId,
@@ -146,8 +158,7 @@ export function loadGraph(store: GossipStore, graph: ChannelGraph, opts: LoadGra
     } else {
       skip(rec.offset, 'unknown-type');
     }
-  }
-  store.releaseImage();
+  });
   for (const o of dead) store.markDeleted(o);
   if (dead.length > 0) store.flush();
   report.ms = performance.now() - t0;

@@ -34,11 +34,11 @@ import {
   existsSync,
   fdatasync,
   fdatasyncSync,
+  fstatSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   renameSync,
   writeSync,
@@ -73,6 +73,13 @@ export interface GossipStoreOptions {
   logger?: Logger;
 }
 
+/** Live records by BOLT 7 type (256, 258, 257). */
+export interface LiveCounts {
+  channelAnnouncements: number;
+  channelUpdates: number;
+  nodeAnnouncements: number;
+}
+
 /** What opening found and did. */
 export interface GossipStoreOpenReport {
   path: string;
@@ -81,6 +88,8 @@ export interface GossipStoreOpenReport {
   badHeader: boolean;
   records: number;
   deletedRecords: number;
+  /** Live records by type (what a load will find, give or take what the graph refuses). */
+  live: LiveCounts;
   /** Bytes cut off the end: a torn last record or everything from a corrupt one on. */
   truncatedBytes: number;
   /** A record failed its CRC (the store was cut there). */
@@ -95,7 +104,7 @@ export interface StoreRecord {
   offset: number;
   deleted: boolean;
   timestamp: number;
-  /** The framed message (type + payload): a view, valid during the iteration step. */
+  /** The framed message (type + payload). */
   message: Uint8Array;
 }
 
@@ -116,74 +125,146 @@ function put32(b: Uint8Array, o: number, x: number) {
   b[o + 3] = x & 0xff;
 }
 
+/** Chunk size for reading and rewriting the file (a record is at most 12 + 65535 bytes). */
+const CHUNK_BYTES = 4 << 20;
+
+/** Where a walk over the file is: the record at `pos` of `chunk`, at file offset `offset`. */
+interface Cursor {
+  chunk: Uint8Array;
+  pos: number;
+  offset: number;
+  len: number;
+}
+
+/**
+ * The complete records of the file from its header up to `limit`, read in chunks into one reused
+ * buffer (reading a file of tens of MB whole costs more in fresh pages than in reading). Yields the
+ * same cursor each step; views into `cursor.chunk` are valid until the next step. Stops before a
+ * record the file holds only part of; `cursor.offset` is then where the complete records end.
+ */
+function* walkRecords(fd: number, limit: number, cursor: Cursor): Generator<Cursor, void, undefined> {
+  const chunk = cursor.chunk;
+  let base = GOSSIP_STORE_HEADER_BYTES; // file offset of chunk[0]
+  let have = 0;
+  let pos = 0;
+  let eof = false;
+  for (;;) {
+    const avail = have - pos;
+    if (avail < RECORD_HEADER_BYTES || avail < RECORD_HEADER_BYTES + be16(chunk, pos + 2)) {
+      if (eof) {
+        cursor.offset = base + pos;
+        return;
+      }
+      chunk.copyWithin(0, pos, have);
+      base += pos;
+      have -= pos;
+      pos = 0;
+      const want = Math.min(chunk.length - have, limit - (base + have));
+      const n = want > 0 ? readSync(fd, chunk, have, want, base + have) : 0;
+      if (n <= 0) eof = true;
+      else have += n;
+      continue;
+    }
+    const len = be16(chunk, pos + 2);
+    cursor.pos = pos;
+    cursor.offset = base + pos;
+    cursor.len = len;
+    yield cursor;
+    pos += RECORD_HEADER_BYTES + len;
+  }
+}
+
+function newCursor(): Cursor {
+  return { chunk: new Uint8Array(CHUNK_BYTES), pos: 0, offset: GOSSIP_STORE_HEADER_BYTES, len: 0 };
+}
+
 interface Scan {
   end: number;
   records: number;
+  live: LiveCounts;
   deletedRecords: number;
   deletedBytes: number;
   corrupt: boolean;
 }
 
-/** Walk the records of a file image from the header on; stops at a torn or corrupt record. */
-function scan(img: Uint8Array): Scan {
-  const s: Scan = { end: GOSSIP_STORE_HEADER_BYTES, records: 0, deletedRecords: 0, deletedBytes: 0, corrupt: false };
-  let off = GOSSIP_STORE_HEADER_BYTES;
-  while (off + RECORD_HEADER_BYTES <= img.length) {
-    const len = be16(img, off + 2);
-    const next = off + RECORD_HEADER_BYTES + len;
-    if (next > img.length) break; // torn: the record's bytes did not all reach the disk
-    if (crc32(img.subarray(off + 8, next)) !== be32(img, off + 4) || len < 2) {
+/** Walk the file's records checking each CRC; stops at a torn or corrupt record. */
+function scan(fd: number, size: number): Scan {
+  const s: Scan = {
+    end: GOSSIP_STORE_HEADER_BYTES, records: 0, deletedRecords: 0, deletedBytes: 0, corrupt: false,
+    live: { channelAnnouncements: 0, channelUpdates: 0, nodeAnnouncements: 0 },
+  };
+  const c = newCursor();
+  for (const r of walkRecords(fd, size, c)) {
+    const n = RECORD_HEADER_BYTES + r.len;
+    if (r.len < 2 || crc32(r.chunk.subarray(r.pos + 8, r.pos + n)) !== be32(r.chunk, r.pos + 4)) {
       s.corrupt = true;
-      break;
+      s.end = r.offset;
+      return s;
     }
     s.records++;
-    if (be16(img, off) & RECORD_DELETED) {
+    if (be16(r.chunk, r.pos) & RECORD_DELETED) {
       s.deletedRecords++;
-      s.deletedBytes += next - off;
+      s.deletedBytes += n;
+    } else {
+      const type = be16(r.chunk, r.pos + RECORD_HEADER_BYTES);
+      if (type === 256) s.live.channelAnnouncements++;
+      else if (type === 257) s.live.nodeAnnouncements++;
+      else if (type === 258) s.live.channelUpdates++;
     }
-    off = next;
   }
-  s.end = off;
+  s.end = c.offset;
   return s;
 }
 
-function hasMagic(img: Uint8Array): boolean {
-  if (img.length < GOSSIP_STORE_HEADER_BYTES) return false;
-  for (let i = 0; i < GOSSIP_STORE_HEADER_BYTES; i++) if (img[i] !== GOSSIP_STORE_MAGIC[i]) return false;
+function readMagic(fd: number): boolean {
+  const b = new Uint8Array(GOSSIP_STORE_HEADER_BYTES);
+  if (readSync(fd, b, 0, b.length, 0) !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (b[i] !== GOSSIP_STORE_MAGIC[i]) return false;
   return true;
 }
 
-/** Sorted old offsets → new offsets, from a compaction. */
+/** Map from old offsets to new ones after a compaction; -1 for a record that was dropped. */
 export type OffsetRemap = (oldOffset: number) => number;
 
-/** Write `img`'s live records to a fresh image; returns it with the offset map. */
-function compactImage(img: Uint8Array, end: number): { image: Uint8Array; remap: OffsetRemap; moved: number } {
-  let liveBytes = 0;
-  let live = 0;
-  for (let off = GOSSIP_STORE_HEADER_BYTES; off < end; ) {
-    const n = RECORD_HEADER_BYTES + be16(img, off + 2);
-    if (!(be16(img, off) & RECORD_DELETED)) (liveBytes += n), live++;
-    off += n;
-  }
-  const out = new Uint8Array(GOSSIP_STORE_HEADER_BYTES + liveBytes);
-  out.set(GOSSIP_STORE_MAGIC, 0);
-  const olds = new Float64Array(live);
-  const news = new Float64Array(live);
-  let w = GOSSIP_STORE_HEADER_BYTES;
-  let k = 0;
-  for (let off = GOSSIP_STORE_HEADER_BYTES; off < end; ) {
-    const n = RECORD_HEADER_BYTES + be16(img, off + 2);
-    if (!(be16(img, off) & RECORD_DELETED)) {
-      out.set(img.subarray(off, off + n), w);
-      olds[k] = off;
-      news[k++] = w;
+/**
+ * Copy the live records of `fd` (up to `limit`) into a new file at `path` + `.tmp`, fsync it and
+ * rename it over `path`; returns the offset map and the new size.
+ */
+function compactFile(dir: string, path: string, fd: number, limit: number): { remap: OffsetRemap; size: number; moved: number } {
+  const tmp = `${path}.tmp`;
+  const out = openSync(tmp, 'w');
+  const olds: number[] = [];
+  const news: number[] = [];
+  let size = 0;
+  try {
+    const wbuf = new Uint8Array(CHUNK_BYTES);
+    wbuf.set(GOSSIP_STORE_MAGIC, 0);
+    let w = GOSSIP_STORE_HEADER_BYTES;
+    const drain = () => {
+      let o = 0;
+      while (o < w) o += writeSync(out, wbuf, o, w - o, size + o);
+      size += w;
+      w = 0;
+    };
+    for (const r of walkRecords(fd, limit, newCursor())) {
+      if (be16(r.chunk, r.pos) & RECORD_DELETED) continue;
+      const n = RECORD_HEADER_BYTES + r.len;
+      if (w + n > wbuf.length) drain();
+      olds.push(r.offset);
+      news.push(size + w);
+      wbuf.set(r.chunk.subarray(r.pos, r.pos + n), w);
       w += n;
     }
-    off += n;
+    drain();
+    fsyncSync(out);
+  } finally {
+    closeSync(out);
   }
+  renameSync(tmp, path);
+  syncDir(dir);
   const remap: OffsetRemap = (o) => {
     let lo = 0;
-    let hi = live - 1;
+    let hi = olds.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const v = olds[mid]!;
@@ -193,7 +274,7 @@ function compactImage(img: Uint8Array, end: number): { image: Uint8Array; remap:
     }
     return -1;
   };
-  return { image: out, remap, moved: live };
+  return { remap, size, moved: olds.length };
 }
 
 /** Replace the file at `path` by `img` atomically: temp file, fsync, rename, fsync the directory. */
@@ -243,8 +324,6 @@ export class GossipStore implements GossipMessageStore {
   private unsynced = false;
   private syncing = false;
   private closed = false;
-  /** The file as read on open, for the first `records()` pass (dropped after it). */
-  private image: Uint8Array | undefined;
   private liveRecords: number;
   private deletedRecords: number;
   private readonly scratch = new Uint8Array(1024);
@@ -261,57 +340,56 @@ export class GossipStore implements GossipMessageStore {
     this.buf = new Uint8Array(this.bufCap);
     mkdirSync(dir, { recursive: true });
     const report: GossipStoreOpenReport = {
-      path: this.path, created: false, badHeader: false, records: 0, deletedRecords: 0, truncatedBytes: 0,
+      path: this.path, created: false, badHeader: false, records: 0, deletedRecords: 0,
+      live: { channelAnnouncements: 0, channelUpdates: 0, nodeAnnouncements: 0 }, truncatedBytes: 0,
       corrupt: false, compacted: false, bytes: 0, ms: 0,
     };
-    let img: Uint8Array | undefined = existsSync(this.path) ? new Uint8Array(readFileSync(this.path)) : undefined;
-    if (img && !hasMagic(img)) {
+    let fd = existsSync(this.path) ? openSync(this.path, 'r+') : -1;
+    if (fd >= 0 && !readMagic(fd)) {
+      closeSync(fd);
+      fd = -1;
       report.badHeader = true;
       const aside = `${this.path}.corrupt`;
       renameSync(this.path, aside);
       this.log?.warn(`gossip store ${this.path}: not a gossip store of this format; moved to ${aside}, starting empty`);
-      img = undefined;
     }
-    if (!img) {
+    if (fd < 0) {
       report.created = true;
-      img = GOSSIP_STORE_MAGIC.slice();
-      writeAtomically(dir, this.path, img);
+      writeAtomically(dir, this.path, GOSSIP_STORE_MAGIC);
+      fd = openSync(this.path, 'r+');
     }
-    const s = scan(img);
-    report.records = s.records;
-    report.deletedRecords = s.deletedRecords;
-    report.corrupt = s.corrupt;
-    if (s.end < img.length) {
-      report.truncatedBytes = img.length - s.end;
-      const fd = openSync(this.path, 'r+');
-      try {
-        ftruncateSync(fd, s.end);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      img = img.subarray(0, s.end);
+    const size = fstatSync(fd).size;
+    const sc = scan(fd, size);
+    report.records = sc.records;
+    report.deletedRecords = sc.deletedRecords;
+    report.live = sc.live;
+    report.corrupt = sc.corrupt;
+    let end = sc.end;
+    if (end < size) {
+      report.truncatedBytes = size - end;
+      ftruncateSync(fd, end);
+      fsyncSync(fd);
       this.log?.warn(
-        `gossip store ${this.path}: ${s.corrupt ? 'a record failed its checksum' : 'torn last record'}; cut ${report.truncatedBytes} bytes at offset ${s.end}`,
+        `gossip store ${this.path}: ${sc.corrupt ? 'a record failed its checksum' : 'torn last record'}; cut ${report.truncatedBytes} bytes at offset ${end}`,
       );
     }
     const ratio = opts.compactRatio ?? 0.25;
     const minBytes = opts.compactMinBytes ?? 1024 * 1024;
-    if (s.deletedBytes > 0 && s.deletedBytes >= minBytes && s.deletedBytes > ratio * (img.length - GOSSIP_STORE_HEADER_BYTES)) {
-      const c = compactImage(img, img.length);
-      writeAtomically(dir, this.path, c.image);
-      this.log?.info(`gossip store: compacted ${img.length} → ${c.image.length} bytes (${s.deletedRecords} deleted records dropped)`);
-      img = c.image;
+    if (sc.deletedBytes > 0 && sc.deletedBytes >= minBytes && sc.deletedBytes > ratio * (end - GOSSIP_STORE_HEADER_BYTES)) {
+      const c = compactFile(dir, this.path, fd, end);
+      closeSync(fd);
+      fd = openSync(this.path, 'r+');
+      this.log?.info(`gossip store: compacted ${end} → ${c.size} bytes (${sc.deletedRecords} deleted records dropped)`);
+      end = c.size;
       report.compacted = true;
       report.records = c.moved;
       report.deletedRecords = 0;
     }
     this.liveRecords = report.records - report.deletedRecords;
     this.deletedRecords = report.deletedRecords;
-    this.fd = openSync(this.path, 'r+');
-    this.bufStart = img.length;
-    this.image = img;
-    report.bytes = img.length;
+    this.fd = fd;
+    this.bufStart = end;
+    report.bytes = end;
     report.ms = performance.now() - t0;
     this.openReport = report;
   }
@@ -332,7 +410,6 @@ export class GossipStore implements GossipMessageStore {
     if (framed.length < 2 || framed.length > MAX_MESSAGE_BYTES) throw new RangeError(`gossip store: a message is 2..65535 bytes, got ${framed.length}`);
     const n = RECORD_HEADER_BYTES + framed.length;
     if (this.bufLen + n > this.bufCap) this.writeBuffer();
-    this.image = undefined; // records() must see this one
     const p = this.bufLen;
     const b = this.buf;
     put16(b, p, 0);
@@ -378,7 +455,6 @@ export class GossipStore implements GossipMessageStore {
   markDeleted(offset: number): void {
     this.checkOpen();
     if (!Number.isInteger(offset) || offset < GOSSIP_STORE_HEADER_BYTES || offset >= this.endOffset) return;
-    this.image = undefined;
     if (offset >= this.bufStart) {
       const p = offset - this.bufStart;
       const f = be16(this.buf, p);
@@ -417,34 +493,43 @@ export class GossipStore implements GossipMessageStore {
     fdatasyncSync(this.fd);
     closeSync(this.fd);
     this.closed = true;
-    this.image = undefined;
   }
 
   /**
-   * Every record in file order (deleted ones only with `includeDeleted`). The first pass after
-   * opening reads the image taken at open; later ones flush and read the file again.
+   * Every record in file order (deleted ones only with `includeDeleted`), after writing out what
+   * is buffered; each `message` is a copy.
    */
   *records(opts: { includeDeleted?: boolean } = {}): IterableIterator<StoreRecord> {
-    this.checkOpen();
-    let img = this.image;
-    if (!img) {
-      this.flush();
-      img = new Uint8Array(readFileSync(this.path));
+    const out: StoreRecord[] = [];
+    // Collected per chunk: the chunk buffer is reused as the walk moves on.
+    for (const r of this.walk(opts.includeDeleted === true)) {
+      out.push({ ...r, message: r.message.slice() });
+      if (out.length >= 4096) yield* out.splice(0);
     }
-    const end = Math.min(img.length, this.bufStart);
-    for (let off = GOSSIP_STORE_HEADER_BYTES; off + RECORD_HEADER_BYTES <= end; ) {
-      const len = be16(img, off + 2);
-      const deleted = (be16(img, off) & RECORD_DELETED) !== 0;
-      if (!deleted || opts.includeDeleted) {
-        yield { offset: off, deleted, timestamp: be32(img, off + 8), message: img.subarray(off + RECORD_HEADER_BYTES, off + RECORD_HEADER_BYTES + len) };
-      }
-      off += RECORD_HEADER_BYTES + len;
-    }
+    yield* out;
   }
 
-  /** Drop the image read at open (loadGraph does, once the graph is built). */
-  releaseImage(): void {
-    this.image = undefined;
+  /**
+   * `records()` without copies, for loading: `visit` gets each record with `message` a view into
+   * the read buffer, valid only during the call (copy what you keep).
+   */
+  visitRecords(visit: (rec: Readonly<StoreRecord>) => void, opts: { includeDeleted?: boolean } = {}): void {
+    for (const r of this.walk(opts.includeDeleted === true)) visit(r);
+  }
+
+  private *walk(includeDeleted: boolean): Generator<StoreRecord, void, undefined> {
+    this.checkOpen();
+    this.writeBuffer();
+    const rec: StoreRecord = { offset: 0, deleted: false, timestamp: 0, message: new Uint8Array(0) };
+    for (const r of walkRecords(this.fd, this.bufStart, newCursor())) {
+      const deleted = (be16(r.chunk, r.pos) & RECORD_DELETED) !== 0;
+      if (deleted && !includeDeleted) continue;
+      rec.offset = r.offset;
+      rec.deleted = deleted;
+      rec.timestamp = be32(r.chunk, r.pos + 8);
+      rec.message = r.chunk.subarray(r.pos + RECORD_HEADER_BYTES, r.pos + RECORD_HEADER_BYTES + r.len);
+      yield rec;
+    }
   }
 
   /**
@@ -454,16 +539,14 @@ export class GossipStore implements GossipMessageStore {
    */
   compact(): OffsetRemap {
     this.checkOpen();
-    this.flush();
-    const img = new Uint8Array(readFileSync(this.path));
-    const c = compactImage(img, this.bufStart);
+    this.writeBuffer();
+    this.writeDeletes();
+    const c = compactFile(this.dir, this.path, this.fd, this.bufStart);
     closeSync(this.fd);
-    writeAtomically(this.dir, this.path, c.image);
     this.fd = openSync(this.path, 'r+');
-    this.bufStart = c.image.length;
+    this.bufStart = c.size;
     this.deletedRecords = 0;
     this.liveRecords = c.moved;
-    this.image = undefined;
     this.unsynced = false;
     return c.remap;
   }

@@ -13,6 +13,7 @@ import {
 import { crc32, crc32Js } from '../../src/gossip/store-crc.ts';
 import { toGraphAddresses, ipv6Text, base32Lower } from '../../src/gossip/graph-addresses.ts';
 import { CHAIN_HASH, channelUpdateChecksum } from '../../src/wire/index.ts';
+import { bytesEqual } from '../../src/util/bytes.ts';
 import { tempDir } from '../tmp.ts';
 import { NO_ONION, ONION, nid, scid } from '../pathfinding/helpers.ts';
 import { chanAnn, chanUpd, nodeAnn } from './store-helpers.ts';
@@ -70,6 +71,42 @@ describe('gossip store: records', () => {
     expect(r.openReport).toMatchObject({ records: 3, deletedRecords: 2, compacted: false });
     expect([...r.records()].map((x) => x.offset)).toEqual([c]);
     expect([...r.records({ includeDeleted: true })].map((x) => [x.offset, x.deleted])).toEqual([[a, true], [b, true], [c, false]]);
+    r.close();
+  });
+
+  it('reads records across its 4 MiB read chunks (scan, records, compaction)', () => {
+    const dir = tempDir('gs-chunks-');
+    const s = openGossipStore(dir, QUIET);
+    let x = 7;
+    const sizes: number[] = [];
+    let total = 0;
+    while (total < 9.5 * 2 ** 20) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const n = sizes.length % 97 === 0 ? 65535 : 2 + (x % 3000);
+      sizes.push(n);
+      total += n + RECORD_HEADER_BYTES;
+    }
+    const msg = (i: number) => new Uint8Array(sizes[i]!).fill(i & 0xff).map((v, k) => (k < 4 ? (i >>> (8 * k)) & 0xff : v));
+    const offs = sizes.map((_, i) => s.append(msg(i), i));
+    offs.forEach((o, i) => i % 3 === 0 && s.markDeleted(o));
+    s.close();
+    const r = openGossipStore(dir, { ...QUIET, compactMinBytes: 1e12 });
+    expect(r.openReport).toMatchObject({ records: sizes.length, corrupt: false, truncatedBytes: 0 });
+    let k = 0;
+    let seen = 0;
+    r.visitRecords((rec) => {
+      while (k % 3 === 0) k++;
+      expect(rec.offset).toBe(offs[k]);
+      expect(rec.timestamp).toBe(k);
+      expect(bytesEqual(rec.message, msg(k))).toBe(true);
+      k++;
+      seen++;
+    });
+    expect(seen).toBe(sizes.filter((_, i) => i % 3 !== 0).length);
+    const remap = r.compact();
+    expect(remap(offs[1]!)).toBe(GOSSIP_STORE_HEADER_BYTES);
+    expect(remap(offs[0]!)).toBe(-1);
+    expect(r.read(remap(offs[sizes.length - 1]!))).toEqual(msg(sizes.length - 1));
     r.close();
   });
 
