@@ -114,6 +114,12 @@ export const Bolt12ErrorCode = {
   /** An invoice's mirrored fields differ from the request or refund it answers. */
   FIELD_MISMATCH: 'FIELD_MISMATCH',
 
+  // --- Core Lightning's experimental recurrence (BOLT-recurrence) ---
+  /** A recurrence field that breaks the draft's rules (time_unit not 0–2, period 0, limit 0, parts without a recurrence, cancel without a counter). */
+  INVALID_RECURRENCE: 'INVALID_RECURRENCE',
+  /** A recurring invoice without `invoice_recurrence_basetime`. */
+  MISSING_RECURRENCE_BASETIME: 'MISSING_RECURRENCE_BASETIME',
+
   // --- Signatures ---
   /** A signature required and absent. */
   MISSING_SIGNATURE: 'MISSING_SIGNATURE',

@@ -43,6 +43,17 @@ export const TLV = {
   invoice_features: 174n,
   invoice_node_id: 176n,
   signature: 240n,
+  // Core Lightning's experimental recurrence fields (wire/bolt12_wire.csv, "BOLT-recurrence"):
+  // offers (and the requests and invoices that copy them), requests, invoices.
+  offer_recurrence_compulsory: 1_000_000_024n,
+  offer_recurrence_optional: 1_000_000_025n,
+  offer_recurrence_base: 1_000_000_026n,
+  offer_recurrence_paywindow: 1_000_000_027n,
+  offer_recurrence_limit: 1_000_000_029n,
+  invreq_recurrence_counter: 2_000_000_092n,
+  invreq_recurrence_start: 2_000_000_093n,
+  invreq_recurrence_cancel: 2_000_000_094n,
+  invoice_recurrence_basetime: 3_000_000_177n,
 } as const;
 
 export type TlvFieldName = keyof typeof TLV;
@@ -76,6 +87,30 @@ export interface FallbackAddress {
   version: number;
   /** `address`: the witness program; readers ignore lengths outside 2–40. */
   address: Uint8Array;
+}
+
+/** Core Lightning's `recurrence` subtype: a payment every `period` `time_unit`s (0 seconds, 1 days, 2 months). */
+export interface Recurrence {
+  /** `time_unit` (byte). */
+  timeUnit: number;
+  /** `period` (tu32). */
+  period: number;
+}
+
+/** Core Lightning's `recurrence_base`: when period 0 starts. */
+export interface RecurrenceBase {
+  /** `proportional_amount` (byte): non-zero means the first period is charged in proportion. */
+  proportionalAmount: number;
+  /** `basetime` (tu64): seconds since the epoch. */
+  basetime: number;
+}
+
+/** Core Lightning's `recurrence_paywindow`: when within a period payment is accepted. */
+export interface RecurrencePaywindow {
+  /** `seconds_before` (u32). */
+  secondsBefore: number;
+  /** `seconds_after` (tu32). */
+  secondsAfter: number;
 }
 
 /** BOLT 12 `invreq_bip_353_name`: the BIP 353 name ₿`name`@`domain` the offer was resolved from. */
@@ -151,6 +186,24 @@ export interface Bolt12Fields {
   invoiceNodeId?: Uint8Array;
   /** `signature`: the BIP340 signature (types 240). */
   signature?: Uint8Array;
+  /** CLN `offer_recurrence_compulsory` (1000000024, even: readers that do not know it must not answer). */
+  offerRecurrenceCompulsory?: Recurrence;
+  /** CLN `offer_recurrence_optional` (1000000025: older readers may pay once). */
+  offerRecurrenceOptional?: Recurrence;
+  /** CLN `offer_recurrence_base` (1000000026). */
+  offerRecurrenceBase?: RecurrenceBase;
+  /** CLN `offer_recurrence_paywindow` (1000000027). */
+  offerRecurrencePaywindow?: RecurrencePaywindow;
+  /** CLN `offer_recurrence_limit` (1000000029): the largest period index. */
+  offerRecurrenceLimit?: number;
+  /** CLN `invreq_recurrence_counter` (2000000092): which payment of the series (0 first). */
+  invreqRecurrenceCounter?: number;
+  /** CLN `invreq_recurrence_start` (2000000093): the period offset of the first payment. */
+  invreqRecurrenceStart?: number;
+  /** CLN `invreq_recurrence_cancel` (2000000094, no data): stop the series. */
+  invreqRecurrenceCancel?: true;
+  /** CLN `invoice_recurrence_basetime` (3000000177). */
+  invoiceRecurrenceBasetime?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -271,6 +324,22 @@ function readChains(v: Uint8Array, field: string): Uint8Array[] {
   return out;
 }
 
+function readRecurrence(v: Uint8Array, field: string): Recurrence {
+  if (v.length < 1) fail('TRUNCATED', `${field}.time_unit`, 'no time_unit');
+  return { timeUnit: v[0]!, period: Number(readTu(v.subarray(1), `${field}.period`, 4)) };
+}
+
+function readRecurrenceBase(v: Uint8Array, field: string): RecurrenceBase {
+  if (v.length < 1) fail('TRUNCATED', `${field}.proportional_amount`, 'no proportional_amount');
+  return { proportionalAmount: v[0]!, basetime: tuTime(v.subarray(1), `${field}.basetime`) };
+}
+
+function readPaywindow(v: Uint8Array, field: string): RecurrencePaywindow {
+  if (v.length < 4) fail('TRUNCATED', `${field}.seconds_before`, `${v.length} bytes, a u32 needs 4`);
+  const before = ((v[0]! << 24) >>> 0) + (v[1]! << 16) + (v[2]! << 8) + v[3]!;
+  return { secondsBefore: before, secondsAfter: Number(readTu(v.subarray(4), `${field}.seconds_after`, 4)) };
+}
+
 /**
  * Decode the value of a known field into `f`. Returns false when `type` is not a BOLT 12 field
  * (the caller decides what an unknown type means).
@@ -373,6 +442,34 @@ export function decodeField(f: Bolt12Fields, type: bigint, v: Uint8Array, signin
       break;
     case 'signature':
       f.signature = readFixed(v, name, 64, 'bip340sig');
+      break;
+    case 'offer_recurrence_compulsory':
+      f.offerRecurrenceCompulsory = readRecurrence(v, name);
+      break;
+    case 'offer_recurrence_optional':
+      f.offerRecurrenceOptional = readRecurrence(v, name);
+      break;
+    case 'offer_recurrence_base':
+      f.offerRecurrenceBase = readRecurrenceBase(v, name);
+      break;
+    case 'offer_recurrence_paywindow':
+      f.offerRecurrencePaywindow = readPaywindow(v, name);
+      break;
+    case 'offer_recurrence_limit':
+      f.offerRecurrenceLimit = Number(readTu(v, name, 4));
+      break;
+    case 'invreq_recurrence_counter':
+      f.invreqRecurrenceCounter = Number(readTu(v, name, 4));
+      break;
+    case 'invreq_recurrence_start':
+      f.invreqRecurrenceStart = Number(readTu(v, name, 4));
+      break;
+    case 'invreq_recurrence_cancel':
+      if (v.length !== 0) fail('INVALID_LENGTH', name, `${v.length} bytes (the field carries no data)`);
+      f.invreqRecurrenceCancel = true;
+      break;
+    case 'invoice_recurrence_basetime':
+      f.invoiceRecurrenceBasetime = tuTime(v, name);
       break;
   }
   return true;
@@ -485,5 +582,26 @@ export function encodeFields(f: Bolt12Fields): Bolt12Record[] {
   if (f.invoiceFeatures !== undefined) add(TLV.invoice_features, bytes(f.invoiceFeatures, 'invoice_features'));
   if (f.invoiceNodeId !== undefined) add(TLV.invoice_node_id, point(f.invoiceNodeId, 'invoice_node_id'));
   if (f.signature !== undefined) add(TLV.signature, fixed(f.signature, 64, 'signature'));
+  const recurrence = (r: Recurrence, field: string) => {
+    if (!Number.isInteger(r.timeUnit) || r.timeUnit < 0 || r.timeUnit > 255) fail('INVALID_PARAMETER', `${field}.time_unit`, 'must be a byte');
+    return new Writer(6).u8(r.timeUnit).bytes(tu(r.period, `${field}.period`, 4)).finish();
+  };
+  if (f.offerRecurrenceCompulsory !== undefined) add(TLV.offer_recurrence_compulsory, recurrence(f.offerRecurrenceCompulsory, 'offer_recurrence_compulsory'));
+  if (f.offerRecurrenceOptional !== undefined) add(TLV.offer_recurrence_optional, recurrence(f.offerRecurrenceOptional, 'offer_recurrence_optional'));
+  if (f.offerRecurrenceBase !== undefined) {
+    const b = f.offerRecurrenceBase;
+    if (!Number.isInteger(b.proportionalAmount) || b.proportionalAmount < 0 || b.proportionalAmount > 255) fail('INVALID_PARAMETER', 'offer_recurrence_base.proportional_amount', 'must be a byte');
+    add(TLV.offer_recurrence_base, new Writer(10).u8(b.proportionalAmount).bytes(tu(b.basetime, 'offer_recurrence_base.basetime', 8)).finish());
+  }
+  if (f.offerRecurrencePaywindow !== undefined) {
+    const w = f.offerRecurrencePaywindow;
+    add(TLV.offer_recurrence_paywindow, new Writer(8).u32(w.secondsBefore).bytes(tu(w.secondsAfter, 'offer_recurrence_paywindow.seconds_after', 4)).finish());
+  }
+  if (f.offerRecurrenceLimit !== undefined) add(TLV.offer_recurrence_limit, tu(f.offerRecurrenceLimit, 'offer_recurrence_limit', 4));
+  if (f.invreqRecurrenceCounter !== undefined) add(TLV.invreq_recurrence_counter, tu(f.invreqRecurrenceCounter, 'invreq_recurrence_counter', 4));
+  if (f.invreqRecurrenceStart !== undefined) add(TLV.invreq_recurrence_start, tu(f.invreqRecurrenceStart, 'invreq_recurrence_start', 4));
+  if (f.invreqRecurrenceCancel !== undefined) add(TLV.invreq_recurrence_cancel, new Uint8Array(0));
+  if (f.invoiceRecurrenceBasetime !== undefined) add(TLV.invoice_recurrence_basetime, tu(f.invoiceRecurrenceBasetime, 'invoice_recurrence_basetime', 8));
+  out.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   return out;
 }

@@ -44,6 +44,9 @@ export {
   type BlindedPayInfo,
   type FallbackAddress,
   type Bip353Name,
+  type Recurrence,
+  type RecurrenceBase,
+  type RecurrencePaywindow,
   type BlindedPath,
   type BlindedHop,
   type SciddirOrPubkey,
@@ -60,7 +63,7 @@ export {
   type Bolt12Stream,
   type ParsedMessage,
 } from './message.ts';
-export { Offer, OfferBuilder, decodeOffer, offerFromBytes, offerIssues, type OfferFields, type OfferParams, type ExtraRecord } from './offer.ts';
+export { Offer, OfferBuilder, decodeOffer, offerFromBytes, offerIssues, recurrenceIssues, isRecurring, type OfferFields, type OfferParams, type ExtraRecord } from './offer.ts';
 export {
   InvoiceRequest,
   InvoiceRequestBuilder,

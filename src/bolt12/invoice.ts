@@ -99,6 +99,12 @@ export function invoiceIssues(parsed: ParsedMessage, opts: Bolt12ReadOptions = {
       }
     }
   }
+  // BOLT-recurrence (Core Lightning): "if `offer_recurrence_optional` or
+  // `offer_recurrence_compulsory` are present: MUST reject the invoice if
+  // `invoice_recurrence_basetime` is not present".
+  if ((f.offerRecurrenceCompulsory !== undefined || f.offerRecurrenceOptional !== undefined) && f.invoiceRecurrenceBasetime === undefined) {
+    out.push(new Bolt12Error('MISSING_RECURRENCE_BASETIME', 'invoice_recurrence_basetime', 'recurring invoices without a recurrence_basetime are invalid'));
+  }
   // - MUST reject the invoice if `signature` is not a valid signature using `invoice_node_id`.
   if (f.signature === undefined) {
     if (f.invoiceNodeId !== undefined) {

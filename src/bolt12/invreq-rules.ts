@@ -94,6 +94,13 @@ export function invreqFieldIssues(f: Bolt12Fields, opts: Bolt12ReadOptions = {},
   if (opts.chains && !chainIn(f.invreqChain ?? BITCOIN_CHAIN, opts.chains)) {
     out.push(new Bolt12Error('UNSUPPORTED_CHAIN', 'invreq_chain', 'the chain of the request is not accepted'));
   }
+  // BOLT-recurrence (Core Lightning): "if `invreq_recurrence_counter` is zero (initial request):
+  // MUST reject the invoice request if there is a `invreq_recurrence_cancel` field"; a cancel
+  // without any counter is invalid too (plugins/offers.c json_add_invreq_fields).
+  if (f.invreqRecurrenceCancel) {
+    if (f.invreqRecurrenceCounter === undefined) out.push(new Bolt12Error('INVALID_RECURRENCE', 'invreq_recurrence_cancel', 'invreq_recurrence_cancel is invalid without invreq_recurrence_counter'));
+    else if (f.invreqRecurrenceCounter === 0) out.push(new Bolt12Error('INVALID_RECURRENCE', 'invreq_recurrence_cancel', 'invreq_recurrence_cancel is invalid with invreq_recurrence_counter zero'));
+  }
   // - if `invreq_bip_353_name` is present: MUST reject if `name` or `domain` contain any bytes which
   //   are not `0`-`9`, `a`-`z`, `A`-`Z`, `-`, `_` or `.`.
   if (f.invreqBip353Name !== undefined) {

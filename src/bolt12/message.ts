@@ -63,8 +63,18 @@ export function inRanges(t: bigint, ranges: readonly Range[]): boolean {
   return false;
 }
 
-/** Known field types per stream (the spec's TLV tables). */
-function knownIn(stream: Bolt12Stream, t: bigint): boolean {
+/** Known field types per stream (the spec's TLV tables, and Core Lightning's recurrence fields). */
+export function knownIn(stream: Bolt12Stream, t: bigint): boolean {
+  if (t >= 1_000_000_000n) {
+    // wire/bolt12_wire.csv: offer_recurrence_* (1000000024–1000000029, no 28) in all three;
+    // invreq_recurrence_counter/start in requests and invoices, _cancel in requests only;
+    // invoice_recurrence_basetime in invoices.
+    if (t >= 1_000_000_024n && t <= 1_000_000_029n) return t !== 1_000_000_028n;
+    if (t === 2_000_000_092n || t === 2_000_000_093n) return stream !== 'offer';
+    if (t === 2_000_000_094n) return stream === 'invoice_request';
+    if (t === 3_000_000_177n) return stream === 'invoice';
+    return false;
+  }
   if (t === 240n) return stream !== 'offer';
   if (t >= 2n && t <= 22n) return t % 2n === 0n;
   if (stream === 'offer') return false;
@@ -127,6 +137,9 @@ export function parseMessage(stream: Bolt12Stream, bytes: Uint8Array): ParsedMes
     // field of another message, e.g. `invreq_chain` in an offer, is known but misplaced: the
     // range rule below names it.)
     if (t % 2n === 0n && tlvFieldName(t) === undefined) fail('UNKNOWN_EVEN_TYPE', `${stream}[${t}]`, `unknown even TLV type ${t}`);
+    // A recurrence field of another message, inside this one's ranges (e.g. invreq_recurrence_cancel
+    // in an invoice): not a field here, and even ones must not be skipped.
+    if (t % 2n === 0n && t >= 1_000_000_000n && inRanges(t, ranges) && !knownIn(stream, t)) fail('UNKNOWN_EVEN_TYPE', `${stream}[${t}]`, `unknown even TLV type ${t} in ${stream === 'invoice_request' ? 'an invoice_request' : `an ${stream}`}`);
     // BOLT 12: fields outside the message's ranges.
     if (!inRanges(t, ranges)) fail('TYPE_OUT_OF_RANGE', tlvFieldName(t) ?? `${stream}[${t}]`, `TLV type ${t} is outside the ${stream} ranges`);
   });

@@ -83,7 +83,34 @@ export function offerIssues(f: Bolt12Fields, opts: Bolt12ReadOptions = {}, expir
   if (expiry && opts.now !== undefined && f.offerAbsoluteExpiry !== undefined && opts.now > f.offerAbsoluteExpiry) {
     out.push(new Bolt12Error('EXPIRED', 'offer_absolute_expiry', `expired at ${f.offerAbsoluteExpiry}, now ${opts.now}`));
   }
+  out.push(...recurrenceIssues(f));
   return out;
+}
+
+/**
+ * Core Lightning's recurrence rules (common/bolt12.c offer_decode, "BOLT-recurrence #12"):
+ * - if `offer_recurrence_optional` or `offer_recurrence_compulsory` are set: if `time_unit` is not
+ *   one of 0, 1, or 2, or `period` is 0, or `offer_recurrence_limit` is set and is 0: MUST NOT
+ *   respond to the offer;
+ * - otherwise: if `offer_recurrence_paywindow`, `offer_recurrence_limit` or `offer_recurrence_base`
+ *   are set: MUST NOT respond to the offer.
+ */
+export function recurrenceIssues(f: Bolt12Fields): Bolt12Error[] {
+  const out: Bolt12Error[] = [];
+  const r = f.offerRecurrenceCompulsory ?? f.offerRecurrenceOptional;
+  if (r) {
+    if (r.timeUnit > 2) out.push(new Bolt12Error('INVALID_RECURRENCE', 'offer_recurrence', `Offer contains invalid recurrence time_unit ${r.timeUnit}`));
+    if (r.period === 0) out.push(new Bolt12Error('INVALID_RECURRENCE', 'offer_recurrence', `Offer contains invalid recurrence period ${r.period}`));
+    if (f.offerRecurrenceLimit === 0) out.push(new Bolt12Error('INVALID_RECURRENCE', 'offer_recurrence', `Offer contains invalid recurrence limit ${f.offerRecurrenceLimit}`));
+  } else if (f.offerRecurrencePaywindow !== undefined || f.offerRecurrenceLimit !== undefined || f.offerRecurrenceBase !== undefined) {
+    out.push(new Bolt12Error('INVALID_RECURRENCE', 'offer_recurrence', 'Offer contains recurrence fields but no recurrence'));
+  }
+  return out;
+}
+
+/** Whether the message carries Core Lightning's recurrence (compulsory or optional). */
+export function isRecurring(f: Bolt12Fields): boolean {
+  return f.offerRecurrenceCompulsory !== undefined || f.offerRecurrenceOptional !== undefined;
 }
 
 /** A BOLT 12 offer: decoded fields beside the exact bytes they came from. */

@@ -22,6 +22,7 @@ import {
   type Bolt12Fields,
   type Bolt12Inspection,
   type Bolt12Record,
+  type Recurrence,
 } from '../../bolt12/index.ts';
 import { toHex } from '../../util/bytes.ts';
 import { scidToString } from '../../wire/scid.ts';
@@ -48,6 +49,9 @@ const CLN_TEXT: Record<string, string> = {
   warning_invalid_invoice_signature: 'Bad signature',
   warning_invreq_bip_353_name_name_invalid: 'bip353 name field contains invalid characters',
   warning_invreq_bip_353_name_domain_invalid: 'bip353 domain field contains invalid characters',
+  warning_invreq_recurrence_cancel_without_counter: 'invreq_recurrence_cancel is invalid without invreq_recurrence_counter',
+  warning_invreq_recurrence_cancel_with_zero_counter: 'invreq_recurrence_cancel is invalid with invreq_recurrence_counter zero',
+  warning_missing_invoice_recurrence_basetime: 'recurring invoices without a recurrence_basetime are invalid',
 };
 
 /** The adjective CLN's warning names use for each reason. */
@@ -79,11 +83,14 @@ const WARNING_KIND: Partial<Record<Bolt12Error['code'], string>> = {
   UNSUPPORTED_CHAIN: 'unsupported',
   NO_USABLE_PATHS: 'unusable',
   EXPIRED: 'expired',
+  INVALID_RECURRENCE: 'invalid',
+  MISSING_RECURRENCE_BASETIME: 'missing',
 };
 
 /** The `warning_*` name CLN uses (or would use) for a broken requirement. */
 export function warningName(e: Bolt12Error, stream: 'offer' | 'invoice_request' | 'invoice'): string {
   if (e.code === 'INVALID_BIP353_NAME') return e.field.endsWith('.domain') ? 'warning_invreq_bip_353_name_domain_invalid' : 'warning_invreq_bip_353_name_name_invalid';
+  if (e.field === 'invreq_recurrence_cancel') return /zero/.test(e.detail) ? 'warning_invreq_recurrence_cancel_with_zero_counter' : 'warning_invreq_recurrence_cancel_without_counter';
   let field = e.field.replace(/[[.].*$/, '');
   if (e.code === 'CURRENCY_WITHOUT_AMOUNT') field = 'offer_amount';
   if (field === 'signature') field = `${stream}_signature`;
@@ -137,7 +144,31 @@ function offerFieldsJson(o: Json, f: Bolt12Fields): void {
   if (f.offerAbsoluteExpiry !== undefined) o.offer_absolute_expiry = f.offerAbsoluteExpiry;
   if (f.offerPaths !== undefined) o.offer_paths = blindedPathsJson(f.offerPaths);
   if (f.offerQuantityMax !== undefined) o.offer_quantity_max = f.offerQuantityMax;
+  // CLN writes the compulsory field, then the optional one, under the same key (a duplicate JSON
+  // key when both are present); here the compulsory one is shown, as CLN's offer_recurrence() reads.
+  if (f.offerRecurrenceCompulsory !== undefined) o.offer_recurrence = recurrenceJson(f, f.offerRecurrenceCompulsory, true);
+  else if (f.offerRecurrenceOptional !== undefined) o.offer_recurrence = recurrenceJson(f, f.offerRecurrenceOptional, false);
   if (f.offerIssuerId !== undefined) o.offer_issuer_id = hex(f.offerIssuerId);
+}
+
+/** BOLT-recurrence #12: "`time_unit` defining 0 (seconds), 1 (days), 2 (months)". */
+const TIME_UNIT_NAMES = ['seconds', 'days', 'months'];
+
+/** plugins/offers.c json_add_recurrence(). */
+function recurrenceJson(f: Bolt12Fields, r: Recurrence, compulsory: boolean): Json {
+  const o: Json = { compulsory_field: compulsory, time_unit: r.timeUnit };
+  const name = TIME_UNIT_NAMES[r.timeUnit];
+  if (name !== undefined) o.time_unit_name = name;
+  o.period = r.period;
+  if (f.offerRecurrenceBase !== undefined) {
+    o.basetime = f.offerRecurrenceBase.basetime;
+    if (f.offerRecurrenceBase.proportionalAmount) o.proportional_amount = true;
+  }
+  if (f.offerRecurrenceLimit !== undefined) o.limit = f.offerRecurrenceLimit;
+  if (f.offerRecurrencePaywindow !== undefined) {
+    o.paywindow = { seconds_before: f.offerRecurrencePaywindow.secondsBefore, seconds_after: f.offerRecurrencePaywindow.secondsAfter };
+  }
+  return o;
 }
 
 /** json_add_invreq_fields. */
@@ -151,6 +182,11 @@ function invreqFieldsJson(o: Json, f: Bolt12Fields): void {
   if (f.invreqPayerNote !== undefined) o.invreq_payer_note = f.invreqPayerNote;
   if (f.invreqPaths !== undefined) o.invreq_paths = blindedPathsJson(f.invreqPaths);
   if (f.invreqBip353Name !== undefined) o.invreq_bip_353_name = { name: f.invreqBip353Name.name, domain: f.invreqBip353Name.domain };
+  if (f.invreqRecurrenceCounter !== undefined) {
+    o.invreq_recurrence_counter = f.invreqRecurrenceCounter;
+    if (f.invreqRecurrenceStart !== undefined) o.invreq_recurrence_start = f.invreqRecurrenceStart;
+  }
+  if (f.invreqRecurrenceCancel) o.invreq_recurrence_cancel = true;
 }
 
 /** json_add_invoice_fields. */
@@ -178,6 +214,7 @@ function invoiceFieldsJson(o: Json, f: Bolt12Fields): void {
   }
   if (f.invoiceFeatures !== undefined) o.invoice_features = hex(f.invoiceFeatures);
   if (f.invoiceNodeId !== undefined) o.invoice_node_id = hex(f.invoiceNodeId);
+  if (f.invoiceRecurrenceBasetime !== undefined) o.invoice_recurrence_basetime = f.invoiceRecurrenceBasetime;
 }
 
 function unknownJson(records: readonly Bolt12Record[]): Json[] {
