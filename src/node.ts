@@ -16,7 +16,7 @@ import { DEFAULT_INIT_FEATURE_BITS } from './transport/features.ts';
 import { ChannelGraph, type GraphLimits } from './gossip/graph.ts';
 import { GossipSync, type GossipLimits, type GossipMessageStore } from './gossip/sync.ts';
 import { MemoryGossipStore } from './gossip/memory-store.ts';
-import { loadGraph, openGossipStore } from './gossip/store.ts';
+import { compactGossipStore, loadGraph, openGossipStore, type GossipStore } from './gossip/store.ts';
 import type { RefundStore } from './invoice-store/index.ts';
 import { InvoiceReceiver, NoPaymentBackend, type PaymentBackend, type TestNetworkLedger } from './payments/index.ts';
 import { SendInvoiceService, type SendInvoiceOptions, type SendInvoiceParams } from './sendinvoice.ts';
@@ -224,13 +224,14 @@ export class Node {
     // The gossip store: `<datadir>/<network>/gossip_store`, loaded at start so a restart does not
     // sync again (memory only without a datadir).
     let loaded = false;
+    let fileStore: GossipStore | undefined;
     if (this.networkDir) {
       const gossipLog = this.logger.child('gossip');
       const gs = openGossipStore(this.networkDir, { logger: gossipLog });
       const r = loadGraph(gs, this.graph, { chainHash: CHAIN_HASH[config.network], logger: gossipLog });
       loaded = r.channels > 0;
       if (loaded) gossipLog.info(`loaded ${r.channels} channels, ${r.updates} updates, ${r.nodeAnnouncements} node announcements from the gossip store in ${Math.round(r.ms)} ms`);
-      this.gossipStore = gs;
+      this.gossipStore = fileStore = gs;
     } else {
       this.gossipStore = new MemoryGossipStore();
     }
@@ -242,6 +243,12 @@ export class Node {
       logger: this.logger.child('gossip'),
       limits: opts.gossipLimits,
       loaded,
+      // Rewrite the store without its garbage once a quarter of its records are deleted (pruned or
+      // replaced), as opening it would; the graph's offsets move with it.
+      onPrune: () => {
+        const c = fileStore?.counts();
+        if (fileStore && c && c.deleted > 10_000 && c.deleted > (c.live + c.deleted) / 4) compactGossipStore(fileStore, this.graph);
+      },
     });
     if (loaded) this.gossip.prune();
     this.gossip.attach(this.peers);

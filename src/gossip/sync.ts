@@ -44,10 +44,10 @@ import {
   hasFeature,
   timestampInFilter,
   WireError,
-  type NodeAddress,
   type UpdatePair,
 } from '../wire/index.ts';
-import { ChannelGraph, type GraphAddress, type Removed } from './graph.ts';
+import { ChannelGraph, type Removed } from './graph.ts';
+import { toGraphAddresses } from './graph-addresses.ts';
 import { planRangeReplies, rangeEnd, scidBlock, wantedFlags } from './range.ts';
 import {
   GOSSIP_REJECT_REASONS,
@@ -188,6 +188,8 @@ export interface GossipSyncOptions {
   verify?: BatchVerifier;
   utxo?: UtxoLookup;
   limits?: Partial<GossipLimits>;
+  /** Called after each prune (the node compacts its store then, when enough is garbage). */
+  onPrune?: () => void;
 }
 
 export type PeerSyncState = 'none' | 'range' | 'fetching' | 'dump' | 'done' | 'filter';
@@ -299,54 +301,6 @@ function frame(type: number, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-function graphAddresses(list: readonly NodeAddress[]): GraphAddress[] {
-  const out: GraphAddress[] = [];
-  for (const a of list) {
-    switch (a.type) {
-      case 'ipv4':
-        out.push({ type: 'ipv4', host: Array.from(a.addr).join('.'), port: a.port });
-        break;
-      case 'ipv6': {
-        const parts: string[] = [];
-        for (let i = 0; i < 16; i += 2) parts.push(((a.addr[i]! << 8) | a.addr[i + 1]!).toString(16));
-        out.push({ type: 'ipv6', host: parts.join(':'), port: a.port });
-        break;
-      }
-      case 'torv3':
-        out.push({ type: 'torv3', host: `${base32(a.addr)}.onion`, port: a.port });
-        break;
-      case 'dns':
-        out.push({ type: 'dns', host: a.hostname, port: a.port });
-        break;
-      case 'websocket':
-        out.push({ type: 'websocket', port: a.port });
-        break;
-      default:
-        break; // Tor v2: BOLT 7 "SHOULD ignore Tor v2 onion services"
-    }
-  }
-  return out;
-}
-
-/** RFC 4648 base32, lowercase, no padding (Tor v3 onion names: 35 bytes → 56 characters). */
-function base32(b: Uint8Array): string {
-  const A = 'abcdefghijklmnopqrstuvwxyz234567';
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (const x of b) {
-    acc = (acc << 8) | x;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += A[(acc >> bits) & 31];
-    }
-    acc &= (1 << bits) - 1;
-  }
-  if (bits > 0) out += A[(acc << (5 - bits)) & 31];
-  return out;
-}
-
 export class GossipSync {
   readonly graph: ChannelGraph;
   readonly limits: GossipLimits;
@@ -356,6 +310,7 @@ export class GossipSync {
   private readonly log: Logger;
   private readonly verify: BatchVerifier;
   private readonly utxo?: UtxoLookup;
+  private readonly onPrune?: () => void;
   private readonly peers = new Map<string, PeerGossip>();
   private readonly unsubscribe: Array<() => void> = [];
   private synced: boolean;
@@ -385,6 +340,7 @@ export class GossipSync {
     this.log = opts.logger;
     this.verify = opts.verify ?? defaultVerify;
     this.utxo = opts.utxo;
+    this.onPrune = opts.onPrune;
     this.limits = { ...DEFAULT_GOSSIP_LIMITS, ...opts.limits };
     this.synced = opts.loaded === true && opts.graph.channelCount > 0;
     if (!this.utxo) {
@@ -1006,7 +962,7 @@ export class GossipSync {
           nodeId: m.nodeId,
           timestamp: m.timestamp,
           features: m.features,
-          addresses: graphAddresses(m.addresses),
+          addresses: toGraphAddresses(m.addresses),
           alias: m.alias,
           rgbColor: m.rgbColor,
           offset,
@@ -1280,6 +1236,7 @@ export class GossipSync {
     for (const s of removed.channels) this.unrelayedAnnouncements.delete(s);
     this.pruned += removed.channels.length;
     if (removed.channels.length > 0) this.log.info(`gossip: pruned ${removed.channels.length} stale channels and ${removed.nodes.length} nodes`);
+    this.onPrune?.();
     return removed;
   }
 }
