@@ -49,11 +49,14 @@ interface Slot {
  */
 function startWorker(backend: Secp256k1BackendChoice): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./gossip-verify-worker.js', here), { workerData: { backend } });
+  // A worker holds a batch or two at a time: a small young generation keeps its heap (and the
+  // process's RSS) small; the old generation limit is far above what it keeps.
+  const resourceLimits = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256 };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./gossip-verify-worker.js', here), { workerData: { backend }, resourceLimits });
   const tsxCjs = createRequire(here).resolve('tsx/cjs/api');
   const file = fileURLToPath(new URL('./gossip-verify-worker.ts', here));
   const code = `require(${JSON.stringify(tsxCjs)}).register(); require(${JSON.stringify(file)});`;
-  return new Worker(code, { eval: true, workerData: { backend } });
+  return new Worker(code, { eval: true, workerData: { backend }, resourceLimits });
 }
 
 export class GossipSignatureVerifier {

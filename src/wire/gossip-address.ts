@@ -17,6 +17,7 @@
 // bytes from it to the end are kept uninterpreted (`unknownAddressBytes`), which is what the
 // ascending order of types makes safe ("unknown ones can be safely ignored").
 import { WireError } from './errors.ts';
+import { toHex } from '../util/bytes.ts';
 
 export type NodeAddress =
   | { type: 'ipv4'; addr: Uint8Array; port: number }
@@ -196,7 +197,7 @@ function addressKey(a: NodeAddress): string {
     case 'websocket':
       return `ws:${a.port}`;
     default:
-      return `${a.type}:${Array.from(a.addr).join(',')}:${a.port}`;
+      return `${a.type}:${toHex(a.addr)}:${a.port}`;
   }
 }
 

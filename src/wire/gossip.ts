@@ -123,7 +123,12 @@ export function decodeChannelAnnouncement(payload: Uint8Array): ChannelAnnouncem
 
 const isPointPrefix = (b: number) => b === 0x02 || b === 0x03;
 const u32At = (b: Uint8Array, o: number) => ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-const u64At = (b: Uint8Array, o: number) => (BigInt(u32At(b, o)) << 32n) | BigInt(u32At(b, o + 4));
+function u64At(b: Uint8Array, o: number): bigint {
+  const hi = u32At(b, o);
+  const lo = u32At(b, o + 4);
+  // Below 2^53 one exact Number → one BigInt (msat amounts); else the two halves.
+  return hi < 0x200000 ? BigInt(hi * 4294967296 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
 
 function fixedBytes(w: Writer, b: Uint8Array, len: number, field: string): void {
   if (!(b instanceof Uint8Array) || b.length !== len) throw new RangeError(`${field} must be ${len} bytes`);
