@@ -1,19 +1,27 @@
 // bolt12-cli: talk to a running bolt12d, as lightning-cli talks to lightningd.
-//   bolt12-cli [--datadir DIR] [--network NET] [-k] METHOD [params…]
+//   bolt12-cli [--datadir DIR] [--network NET] [-k|-o] [-l FILTER] [-N LEVEL] METHOD [params…]
 // Positional params are passed in order; with -k they are key=value pairs. Values that parse as
 // JSON numbers, booleans, null, objects or arrays are sent as such, others as strings. Prints the
-// result as JSON; on a JSON-RPC error prints the error object and exits 1.
+// result as JSON (a result that is only a message, as `stop`'s, as that line); on a JSON-RPC
+// error prints the error object and exits 1. -l passes Core Lightning's `filter` (the result keeps
+// only the fields it names); -N prints the command's notifications from LEVEL up to stderr.
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { DEFAULT_DATADIR, readConfigFile } from '../rpc/config.ts';
 import { rpcCall, RPC_FILENAME } from '../rpc/server.ts';
 import { stringifyJson } from '../rpc/json.ts';
 import { isNetwork } from '../wire/chains.ts';
+import { NOTIFY_LEVELS, type NotifyLevel } from '../rpc/types.ts';
 
-const USAGE = `Usage: bolt12-cli [--datadir DIR] [--network NET] [-k] METHOD [params...]
-  --datadir DIR   the daemon's data directory (default ${DEFAULT_DATADIR})
-  --network NET   regtest (default), testnet, signet or mainnet
-  -k              params are key=value pairs
+const USAGE = `Usage: bolt12-cli [--datadir DIR] [--network NET] [-k|-o] [-l FILTER] [-N LEVEL] METHOD [params...]
+  --datadir DIR        the daemon's data directory (default ${DEFAULT_DATADIR})
+  --network NET        regtest (default), testnet, signet or mainnet
+  -k, --keywords       params are key=value pairs
+  -o, --order          params are in order (the default)
+  -l, --filter JSON    keep only the result fields JSON names, e.g. '{"peers":[{"id":true}]}'
+  -N, --notifications LEVEL
+                       print the command's notifications from LEVEL (io, trace, debug, info,
+                       unusual, broken) up to stderr, as '# message'; none (default) asks for none
 Try 'bolt12-cli help' for the daemon's methods.
 `;
 
@@ -35,17 +43,25 @@ async function main(argv: string[]): Promise<number> {
   let datadir = DEFAULT_DATADIR;
   let network: string | undefined;
   let keywords = false;
+  let filterText: string | undefined;
+  let level: string | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--datadir' || a === '--network') {
-      const v = argv[++i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const name = eq > 0 ? a.slice(0, eq) : a;
+    const takesValue = ['--datadir', '--network', '-l', '--filter', '-N', '--notifications'].includes(name);
+    let v: string | undefined;
+    if (takesValue) {
+      v = eq > 0 ? a.slice(eq + 1) : argv[++i];
       if (v === undefined) return fail(`${a} needs a value`);
-      if (a === '--datadir') datadir = v;
-      else network = v;
-    } else if (a.startsWith('--datadir=')) datadir = a.slice(10);
-    else if (a.startsWith('--network=')) network = a.slice(10);
+    }
+    if (name === '--datadir') datadir = v!;
+    else if (name === '--network') network = v!;
+    else if (name === '-l' || name === '--filter') filterText = v!;
+    else if (name === '-N' || name === '--notifications') level = v!;
     else if (a === '-k' || a === '--keywords') keywords = true;
+    else if (a === '-o' || a === '--order') keywords = false;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(USAGE);
       return 0;
@@ -56,6 +72,19 @@ async function main(argv: string[]): Promise<number> {
   if (!method) return fail('no METHOD given');
   network ??= readConfigFile(join(datadir, 'config'))['network'] ?? 'regtest';
   if (!isNetwork(network)) return fail(`--network: should be regtest, testnet, signet or mainnet`);
+  let filter: unknown;
+  if (filterText !== undefined) {
+    try {
+      filter = JSON.parse(filterText);
+    } catch {
+      return fail(`--filter: not JSON: ${filterText}`);
+    }
+  }
+  let minLevel = -1;
+  if (level !== undefined && level !== 'none') {
+    minLevel = (NOTIFY_LEVELS as readonly string[]).indexOf(level);
+    if (minLevel < 0) return fail(`--notifications: should be none or one of ${NOTIFY_LEVELS.join(', ')}`);
+  }
   const rest = argv.slice(i);
   let params: unknown;
   if (keywords) {
@@ -71,7 +100,18 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(path)) return fail(`no daemon socket at ${path} (is bolt12d running with --datadir ${datadir} --network ${network}?)`);
   let res;
   try {
-    res = await rpcCall(path, method, params);
+    res = await rpcCall(path, method, params, {
+      ...(filter !== undefined ? { filter } : {}),
+      ...(minLevel >= 0
+        ? {
+            onNotification: (n: { method: string; params: Record<string, unknown> }) => {
+              const lv = NOTIFY_LEVELS.indexOf(n.params['level'] as NotifyLevel);
+              if (n.method === 'message' && lv >= minLevel) process.stderr.write(`# ${String(n.params['message'])}\n`);
+              else if (n.method === 'progress' && minLevel <= NOTIFY_LEVELS.indexOf('info')) process.stderr.write(`# ${Number(n.params['num']) + 1}/${String(n.params['total'])}\n`);
+            },
+          }
+        : {}),
+    });
   } catch (e) {
     return fail(`cannot talk to ${path}: ${(e as Error).message}`);
   }
@@ -79,7 +119,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(stringifyJson(res.error, 3) + '\n');
     return 1;
   }
-  process.stdout.write(typeof res.result === 'string' ? `${res.result}\n` : stringifyJson(res.result, 3) + '\n');
+  const r = res.result;
+  // `stop` answers {"result": "Shutdown complete"} (CLN since v24.05): print the message
+  const message = typeof r === 'string' ? r : r && typeof r === 'object' && Object.keys(r).length === 1 && typeof (r as { result?: unknown }).result === 'string' ? (r as { result: string }).result : undefined;
+  process.stdout.write(message !== undefined ? `${message}\n` : stringifyJson(r, 3) + '\n');
   return 0;
 }
 

@@ -125,7 +125,8 @@ export class MethodTable<Ctx> {
         },
       };
       try {
-        const result = (await m.handler(params, { ...ctx, ...call }, opts.signal)) ?? {};
+        // A plain object per call (the shared context is one: spreading keeps its members).
+        const result = (await m.handler(params, { ...ctx, ...call } as Ctx, opts.signal)) ?? {};
         return { jsonrpc: '2.0', id, result: filter ? applyFilter(result, filter) : result };
       } finally {
         answered = true;

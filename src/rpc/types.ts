@@ -36,7 +36,11 @@ export interface RpcConnectionState {
   notifications: boolean;
 }
 
-/** What the dispatcher adds to the context of each call: `ctx.notify(...)`, `ctx.connection`. */
+/**
+ * What the dispatcher puts in the context of each call (over any the shared context has):
+ * `ctx.notify(...)`, `ctx.connection`. Contexts declare them optional (RpcContext, or
+ * `notify?: CallContext['notify']`) so a handler can also be called without a dispatcher.
+ */
 export interface CallContext {
   /**
    * Send a notification about this call to its caller, if the caller's connection enabled them
@@ -58,6 +62,6 @@ export interface RpcMethod<Ctx = unknown> {
   description: string;
   /** Runs the call. `params` are keyed by name; unknown names are rejected before this runs. */
   /** `signal` aborts when the caller's connection closes (a waiting method then stops waiting). */
-  /** `ctx` is the shared context plus this call's `notify` and `connection` (CallContext). */
-  handler(params: Record<string, unknown>, ctx: Ctx & CallContext, signal?: AbortSignal): Promise<unknown> | unknown;
+  /** `ctx` is the shared context with this call's `notify` and `connection` (CallContext) put in. */
+  handler(params: Record<string, unknown>, ctx: Ctx, signal?: AbortSignal): Promise<unknown> | unknown;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MethodTable } from '../../src/rpc/dispatch.ts';
-import { RpcError } from '../../src/rpc/types.ts';
+import { RpcError, type Notification } from '../../src/rpc/types.ts';
 import { paramInteger, paramMsat, paramString, optional } from '../../src/rpc/params.ts';
 
 const table = new MethodTable<{ n: number }>().add({
@@ -39,6 +39,68 @@ describe('params', () => {
     expect(() => paramMsat({ a: '18446744073709551615' }, 'a')).toThrow(/exceeds 21 million bitcoin/);
     for (const bad of [-1, 1.5, '1.5sat', 'abc', '', '-5', {}, true, '99999999999999999999999']) {
       expect(() => paramMsat({ a: bad }, 'a')).toThrow(RpcError);
+    }
+  });
+});
+
+describe('notifications from a call (ctx.notify)', () => {
+  type C = { notify?: (n: Notification) => void };
+  let late: (() => void) | undefined;
+  const t = new MethodTable<C>().add(
+    {
+      name: 'slow',
+      params: [],
+      description: 'x',
+      handler: async (_p, ctx) => {
+        ctx.notify!({ message: 'starting' });
+        ctx.notify!({ level: 'unusual', message: 'odd' });
+        ctx.notify!({ num: 0, total: 2, stage: { num: 1, total: 3 } });
+        ctx.notify!({ num: 1, total: 2 });
+        late = () => ctx.notify!({ message: 'after the answer' });
+        return { ok: true };
+      },
+    },
+    {
+      name: 'bad',
+      params: ['which'],
+      description: 'x',
+      handler: (p, ctx) => {
+        const bad: Record<string, Notification> = {
+          level: { level: 'loud' as never, message: 'x' },
+          over: { num: 2, total: 2 },
+          negative: { num: -1, total: 2 },
+          stage: { num: 0, total: 1, stage: { num: 3, total: 3 } },
+        };
+        ctx.notify!(bad[String(p['which'])]!);
+        return {};
+      },
+    },
+  );
+
+  it("sends CLN's message and progress shapes with the request id, only where enabled, never after the answer", async () => {
+    const sent: object[] = [];
+    const connection = { notifications: true };
+    const r = await t.dispatch({ jsonrpc: '2.0', id: 'cli:slow#1', method: 'slow', params: [] }, {}, { connection, send: (n) => sent.push(n) });
+    expect(r).toEqual({ jsonrpc: '2.0', id: 'cli:slow#1', result: { ok: true } });
+    expect(sent).toEqual([
+      { jsonrpc: '2.0', method: 'message', params: { id: 'cli:slow#1', level: 'info', message: 'starting' } },
+      { jsonrpc: '2.0', method: 'message', params: { id: 'cli:slow#1', level: 'unusual', message: 'odd' } },
+      { jsonrpc: '2.0', method: 'progress', params: { id: 'cli:slow#1', num: 0, total: 2, stage: { num: 1, total: 3 } } },
+      { jsonrpc: '2.0', method: 'progress', params: { id: 'cli:slow#1', num: 1, total: 2 } },
+    ]);
+    late!();
+    expect(sent).toHaveLength(4);
+    // not enabled: nothing is sent (and notify is still safe to call)
+    const none: object[] = [];
+    await t.dispatch({ id: 2, method: 'slow' }, {}, { connection: { notifications: false }, send: (n) => none.push(n) });
+    await t.dispatch({ id: 3, method: 'slow' }, {});
+    expect(none).toEqual([]);
+  });
+
+  it('a malformed notification is a bug in the method, answered as an internal error', async () => {
+    for (const which of ['level', 'over', 'negative', 'stage']) {
+      const r = await t.dispatch({ id: 1, method: 'bad', params: [which] }, {}, { connection: { notifications: true }, send: () => undefined });
+      expect(r.error).toMatchObject({ code: -1, message: /^internal error: notify:/ });
     }
   });
 });

@@ -88,7 +88,7 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
     name: 'connect',
     params: ['id', 'host?', 'port?', 'transport?'],
     description: 'Connect to {id} at {host} (which can end in \':port\' if not default). {id} can also be of the form id@host[:port].',
-    handler: async (p, { node }) => {
+    handler: async (p, { node, notify }) => {
       let idStr = paramString(p, 'id');
       let host = optional(p, 'host', paramString);
       let port = optional(p, 'port', (q, n) => paramInteger(q, n, { min: 1, max: 65535 }));
@@ -119,6 +119,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
       // CLN 400: "Unable to connect, no address known for peer"
       if (host === undefined) throw new RpcError(400, 'Unable to connect, no address known for peer');
       const transport = p['transport'] === undefined ? 'tcp' : paramEnum(p, 'transport', ['tcp', 'ws'] as const);
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port ?? DEFAULT_PORT[node.config.network]}`;
+      // A progress message for callers that enabled notifications (debug: lightning-cli shows it
+      // with -N debug; its default level, info, keeps `connect | jq` output plain JSON).
+      notify?.({ level: 'debug', message: `Connecting to ${toHex(id)} at ${where} over ${transport === 'ws' ? 'WebSocket' : 'TCP'}` });
       try {
         const peer = await node.connect(id, host, port ?? DEFAULT_PORT[node.config.network], transport);
         return { id: toHex(peer.nodeId), features: peerFeaturesHex(peer), direction: peer.direction, address: addressJson(peer.remoteAddress) };
@@ -184,7 +188,11 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
     handler: (p, { table }) => {
       const cmd = optional(p, 'command', paramString);
       const ms = table.list().filter((m) => cmd === undefined || m.name === cmd);
-      if (cmd !== undefined && ms.length === 0) throw new RpcError(-32601, `Unknown command '${cmd}'`);
+      // lightningd/jsonrpc.c json_help(): "Unknown command %s" (no quotes, unlike an unknown method)
+      if (cmd !== undefined && ms.length === 0) throw new RpcError(-32601, `Unknown command ${cmd}`);
+      // CLN's shape ({"help":[{"command":"name [optional] required"}],"format-hint":"simple"},
+      // doc/schemas/help.json: further members allowed); category, description and verbose as CLN
+      // gave them before v24.08 (lightning-cli still sorts `help` by category).
       return {
         help: ms.map((m) => ({
           command: [m.name, ...m.params.map((x) => (x.endsWith('?') ? `[${x.slice(0, -1)}]` : x))].join(' '),
@@ -202,7 +210,19 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
     description: 'Shut down the daemon process.',
     handler: (_p, ctx) => {
       ctx.requestStop();
-      return 'Shutdown complete';
+      // CLN since v24.05 (doc/schemas/stop.json): {"result": "Shutdown complete"}
+      return { result: 'Shutdown complete' };
+    },
+  },
+  {
+    name: 'notifications',
+    params: ['enable'],
+    description: 'Enable or disable notifications (progress messages of long commands, before their result) on this connection.',
+    // lightningd/jsonrpc.c json_notifications(): sets the connection's flag, answers {}.
+    handler: (p, { connection }) => {
+      const enable = paramBoolean(p, 'enable');
+      if (connection) connection.notifications = enable;
+      return {};
     },
   },
 ];

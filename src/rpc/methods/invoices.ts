@@ -5,9 +5,10 @@
 import { InvoiceStoreError, toClnJson, type InvoiceRecord, type InvoiceStatus, type InvoiceStore, type ListFilter } from '../../invoice-store/index.ts';
 import { toHex } from '../../util/bytes.ts';
 import { invalidParam, optional, paramBoolean, paramEnum, paramHex, paramInteger, paramString } from '../params.ts';
-import { INVALID_PARAMS, RpcError, type RpcMethod } from '../types.ts';
+import { INVALID_PARAMS, RpcError, type CallContext, type RpcMethod } from '../types.ts';
 
-type Ctx = { invoices: InvoiceStore };
+// `notify` is the dispatcher's (CallContext); absent when a handler is called directly.
+type Ctx = { invoices: InvoiceStore; notify?: CallContext['notify'] };
 type Params = Record<string, unknown>;
 
 const U32_MAX = 0xffff_ffff;
@@ -26,7 +27,8 @@ async function call<T>(fn: () => Promise<T> | T): Promise<T> {
 }
 
 // CLN param_label accepts a string or a number; bolt12d takes strings only (a number is refused
-// naming the parameter), so a label is never silently re-spelled.
+// naming the parameter), so a label is never silently re-spelled. (lightning-cli sends a bare
+// number argument as a JSON number: `lightning-cli listinvoices '"42"'` passes the string.)
 const label = (p: Params, name = 'label') => paramString(p, name);
 
 function invstringParam(p: Params): string {
@@ -76,8 +78,9 @@ const waitinvoice: RpcMethod<Ctx> = {
   name: 'waitinvoice',
   params: ['label'],
   description: 'Wait for the invoice with this label to be paid (error 903 if it expires, -1 if deleted).',
-  async handler(p, { invoices }, signal) {
+  async handler(p, { invoices, notify }, signal) {
     const l = label(p);
+    notify?.({ level: 'debug', message: `Waiting for invoice ${JSON.stringify(l)} to be paid` });
     return waiterAnswer(await call(() => invoices.waitInvoice(l, signal)));
   },
 };
@@ -86,9 +89,10 @@ const waitanyinvoice: RpcMethod<Ctx> = {
   name: 'waitanyinvoice',
   params: ['lastpay_index?', 'timeout?'],
   description: 'Wait for the next invoice paid after lastpay_index (error 904 after timeout seconds).',
-  async handler(p, { invoices }, signal) {
+  async handler(p, { invoices, notify }, signal) {
     const last = optional(p, 'lastpay_index', (q, n) => paramInteger(q, n)) ?? 0;
     const timeout = optional(p, 'timeout', (q, n) => paramInteger(q, n));
+    notify?.({ level: 'debug', message: `Waiting for an invoice paid after pay_index ${last}${timeout === undefined ? '' : ` (for at most ${timeout} s)`}` });
     return toClnJson(await call(() => invoices.waitAnyInvoice(last, timeout, signal)));
   },
 };
@@ -109,11 +113,12 @@ const wait: RpcMethod<Ctx> = {
   name: 'wait',
   params: ['subsystem', 'indexname', 'nextvalue'],
   description: 'Wait until the invoices index indexname (created, updated, deleted) reaches nextvalue.',
-  async handler(p, { invoices }, signal) {
+  async handler(p, { invoices, notify }, signal) {
     // lightningd/wait.c: subsystems are forwards, sendpays, invoices…; bolt12d keeps only invoices.
     paramEnum(p, 'subsystem', ['invoices'] as const);
     const indexname = paramEnum(p, 'indexname', ['created', 'updated', 'deleted'] as const);
     const nextvalue = paramInteger(p, 'nextvalue');
+    notify?.({ level: 'debug', message: `Waiting for the invoices ${indexname} index to reach ${nextvalue}` });
     const r = await call(() => invoices.wait(indexname, nextvalue, signal));
     // json_add_index(): subsystem, the index's value, and (when an event fired it) an `invoices`
     // object with that event's status/label/description/bolt12.
