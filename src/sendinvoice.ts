@@ -111,7 +111,7 @@ export interface SendInvoiceParams {
 
 export type SendInvoiceProgress =
   | { kind: 'stored'; label: string; paymentHash: string }
-  | { kind: 'sent'; copy: number; firstHop: string; via: 'path' | 'node' }
+  | { kind: 'sent'; copy: number; firstHop: string; via: 'path' | 'node'; packetLength: number }
   | { kind: 'resend_failed'; copy: number; reason: string };
 
 export interface SendInvoiceOptions {
@@ -121,11 +121,16 @@ export interface SendInvoiceOptions {
   maxSends: number;
   /** Most calls waiting at once (each holds timers and a store waiter). Default 10 000. */
   maxPending: number;
-  /** Dummy hops in our reply path (default: the messenger's, up to 4 hops in all). */
-  replyPathDummyHops?: number;
+  /**
+   * Dummy hops in our reply path. Default 0: the invoice names us anyway (`invoice_node_id`, the
+   * payment path's introduction node), so dummies would hide nothing, while they push invoice +
+   * reply path past the 1366-byte packet into the 32834-byte one (24 times the Sphinx work and
+   * bytes at every hop).
+   */
+  replyPathDummyHops: number;
 }
 
-export const DEFAULT_SENDINVOICE_OPTIONS: Readonly<SendInvoiceOptions> = Object.freeze({ resendAfterSec: 3, maxSends: 4, maxPending: 10_000 });
+export const DEFAULT_SENDINVOICE_OPTIONS: Readonly<SendInvoiceOptions> = Object.freeze({ resendAfterSec: 3, maxSends: 4, maxPending: 10_000, replyPathDummyHops: 0 });
 
 /** The default `timeout` (lightning-sendinvoice(7)). */
 export const DEFAULT_TIMEOUT_SEC = 90;
@@ -288,7 +293,7 @@ export class SendInvoiceService {
       via: replyVia,
       // A late invoice_error after the call ended is dropped by the messenger (path_expired).
       expiresAt: expiresAt + 60,
-      ...(this.o.replyPathDummyHops !== undefined ? { dummyHops: this.o.replyPathDummyHops } : {}),
+      dummyHops: this.o.replyPathDummyHops,
     });
     let finish!: (o: Outcome) => void;
     const outcome = new Promise<Outcome>((r) => (finish = r));
@@ -462,7 +467,7 @@ export class SendInvoiceService {
         call.sends++;
         call.lastFirstHop = res.firstHop;
         call.nextTarget = (i + 1) % n;
-        call.onProgress?.({ kind: 'sent', copy: call.sends, firstHop: toHex(res.firstHop), via: 'blindedPath' in t.dest ? 'path' : 'node' });
+        call.onProgress?.({ kind: 'sent', copy: call.sends, firstHop: toHex(res.firstHop), via: 'blindedPath' in t.dest ? 'path' : 'node', packetLength: res.packetLength });
         this.log.debug(`invoice ${call.label}: copy ${call.sends} to ${t.what} via ${toHex(res.firstHop).slice(0, 16)}…`);
         return { ok: true };
       } catch (e) {
