@@ -17,6 +17,8 @@ import { ChannelGraph, type GraphLimits } from './gossip/graph.ts';
 import { GossipSync, type GossipLimits, type GossipMessageStore } from './gossip/sync.ts';
 import { MemoryGossipStore } from './gossip/memory-store.ts';
 import { compactGossipStore, loadGraph, openGossipStore, type GossipStore } from './gossip/store.ts';
+import { GossipSignatureVerifier } from './gossip/gossip-verify-pool.ts';
+import { availableParallelism } from 'node:os';
 import type { RefundStore } from './invoice-store/index.ts';
 import { InvoiceReceiver, NoPaymentBackend, type PaymentBackend, type TestNetworkLedger } from './payments/index.ts';
 import { SendInvoiceService, type SendInvoiceOptions, type SendInvoiceParams } from './sendinvoice.ts';
@@ -55,6 +57,11 @@ export interface NodeOptions extends Partial<NodeConfig> {
   gossipLimits?: Partial<GossipLimits>;
   /** Graph size caps (defaults in src/gossip/graph.ts). */
   graphLimits?: Partial<GraphLimits>;
+  /**
+   * Worker threads verifying gossip signatures (default: one per core for a node with a datadir,
+   * the daemon; 0, on this thread, for nodes without one, as in-process test networks).
+   */
+  gossipVerifyThreads?: number;
   /** Core Lightning's `--fetchinvoice-noconnect`: never connect to a node just to send it an onion message. */
   fetchinvoiceNoconnect?: boolean;
   /** Seconds without onion messages after which a connection opened only for them closes (default 30; 0 never). */
@@ -161,6 +168,7 @@ export class Node {
   readonly graph: ChannelGraph;
   readonly gossip: GossipSync;
   readonly gossipStore: GossipMessageStore;
+  private readonly gossipVerifier?: GossipSignatureVerifier;
   /** Onion-message routes: paths over the graph and live peers, or a direct connection. */
   readonly router: OnionRouter;
   /** The refunds half of the invoice store (same database as `invoices`). */
@@ -235,8 +243,25 @@ export class Node {
     } else {
       this.gossipStore = new MemoryGossipStore();
     }
+    const threads = opts.gossipVerifyThreads ?? (this.networkDir ? availableParallelism() : 0);
+    const pool = threads > 0 ? (this.gossipVerifier = new GossipSignatureVerifier({ threads })) : undefined;
     this.gossip = new GossipSync({
       chainHash: CHAIN_HASH[config.network],
+      ...(pool
+        ? {
+            // Each message's checks verified together on the pool; several batches in flight.
+            verify: async (batch) => {
+              const flat = await pool.verify(batch.flat());
+              let k = 0;
+              return batch.map((checks) => {
+                let ok = true;
+                for (let i = 0; i < checks.length; i++) ok = flat[k++]! && ok;
+                return ok;
+              });
+            },
+            verifyConcurrency: 2 * threads,
+          }
+        : {}),
       graph: this.graph,
       store: this.gossipStore,
       clock: this.clock,
@@ -380,6 +405,7 @@ export class Node {
     this.gossip.close();
     await this.peers.close();
     this.gossipStore.close?.();
+    await this.gossipVerifier?.close();
     await this.invoices.close();
     for (const w of this.stopWaiters.splice(0)) w();
   }

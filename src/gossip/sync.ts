@@ -186,6 +186,8 @@ export interface GossipSyncOptions {
   /** Whether the graph came from a store (then it counts as synced: no full sync on connect). */
   loaded?: boolean;
   verify?: BatchVerifier;
+  /** Batches of one peer verified at once (default 1; more with a worker pool: its threads × 2). */
+  verifyConcurrency?: number;
   utxo?: UtxoLookup;
   limits?: Partial<GossipLimits>;
   /** Called after each prune (the node compacts its store then, when enough is garbage). */
@@ -239,6 +241,10 @@ class PeerGossip {
   // Inbound validation.
   readonly queue: Uint8Array[] = [];
   processing = false;
+  /** Channels announced in batches still being verified: scid → node ids (for the updates behind them). */
+  readonly pendingChannels = new Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>();
+  /** Nodes of those channels (hex id → how many pending channels name it). */
+  readonly pendingNodes = new Map<string, number>();
   tokens: number;
   lastRefill: number;
   invalid = 0;
@@ -272,6 +278,16 @@ class PeerGossip {
     this.tokens = burst;
     this.lastRefill = now;
   }
+}
+
+/** A batch whose messages passed the cheap checks and whose signatures are being verified. */
+interface PreparedBatch {
+  now: number;
+  items: { p: Prechecked; checks: SignatureCheck[] }[];
+  /** What it put in the peer's pending maps. */
+  channels: bigint[];
+  nodes: string[];
+  verified: Promise<boolean[]>;
 }
 
 /** A relayed message waiting for the next flush. */
@@ -309,6 +325,7 @@ export class GossipSync {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly verify: BatchVerifier;
+  private readonly verifyConcurrency: number;
   private readonly utxo?: UtxoLookup;
   private readonly onPrune?: () => void;
   private readonly peers = new Map<string, PeerGossip>();
@@ -339,6 +356,7 @@ export class GossipSync {
     this.clock = opts.clock;
     this.log = opts.logger;
     this.verify = opts.verify ?? defaultVerify;
+    this.verifyConcurrency = Math.max(1, opts.verifyConcurrency ?? 1);
     this.utxo = opts.utxo;
     this.onPrune = opts.onPrune;
     this.limits = { ...DEFAULT_GOSSIP_LIMITS, ...opts.limits };
@@ -400,9 +418,10 @@ export class GossipSync {
    */
   async ingest(framed: readonly Uint8Array[]): Promise<void> {
     const ps = (this.local ??= new PeerGossip(LOCAL_PEER, this.now(), Infinity));
-    for (let i = 0; i < framed.length && !this.closed; i += this.limits.batchSize) {
-      await this.processBatch(ps, framed.slice(i, i + this.limits.batchSize));
-    }
+    for (const m of framed) ps.queue.push(m);
+    if (ps.processing) return new Promise((r) => this.whenIdle(ps, r));
+    ps.processing = true;
+    await this.process(ps);
   }
 
   /** Whole seconds (wire timestamps are u32). */
@@ -786,26 +805,33 @@ export class GossipSync {
     if (ps) ps.rejected++;
   }
 
+  /**
+   * Validate a peer's queue in order. Several batches may wait for their signatures at once (a
+   * worker pool verifies them in parallel); they are applied one after the other, in arrival order.
+   */
   private async process(ps: PeerGossip): Promise<void> {
+    const inflight: PreparedBatch[] = [];
     try {
-      while (ps.queue.length > 0 && !this.closed) {
-        const batch = ps.queue.splice(0, this.limits.batchSize);
-        await this.processBatch(ps, batch);
+      while ((ps.queue.length > 0 || inflight.length > 0) && !this.closed) {
+        while (ps.queue.length > 0 && inflight.length < this.verifyConcurrency) {
+          inflight.push(this.prepareBatch(ps, ps.queue.splice(0, this.limits.batchSize)));
+        }
+        const head = inflight.shift()!;
+        await this.applyBatch(ps, head);
       }
     } catch (e) {
       this.log.error(`gossip from ${ps.key}: ${(e as Error).stack ?? e}`);
     } finally {
+      for (const b of inflight) this.releasePending(ps, b);
       ps.processing = false;
     }
   }
 
-  private async processBatch(ps: PeerGossip, batch: Uint8Array[]): Promise<void> {
+  /** Step 1 and 2 of validation for one batch; its signatures start verifying. */
+  private prepareBatch(ps: PeerGossip, batch: Uint8Array[]): PreparedBatch {
     const now = this.now();
     const ctx = { chainHash: this.chainHash, now };
-    /** Channels announced earlier in this batch: scid → node ids, for updates and node announcements behind them. */
-    const batchChannels = new Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>();
-    const batchNodes = new Set<string>();
-    const items: { p: Prechecked; checks: SignatureCheck[] }[] = [];
+    const prepared: PreparedBatch = { now, items: [], channels: [], nodes: [], verified: Promise.resolve([]) };
     for (const raw of batch) {
       const r = decodeAndPrecheck(raw, ctx);
       if (!r.ok) {
@@ -813,18 +839,38 @@ export class GossipSync {
         if (r.reason === 'malformed' || r.reason === 'non_canonical') this.invalid(ps, `${r.reason}: ${r.detail}`);
         continue;
       }
-      const reason = this.graphPrecheck(ps, r, batchChannels, batchNodes);
+      const reason = this.graphPrecheck(ps, r, prepared);
       if (typeof reason === 'string') {
         this.count(ps, reason);
         continue;
       }
-      items.push({ p: r, checks: signatureChecks(r, reason.signer) });
+      prepared.items.push({ p: r, checks: signatureChecks(r, reason.signer) });
     }
-    if (items.length === 0) return;
-    const ok = await this.verify(items.map((i) => i.checks));
+    if (prepared.items.length > 0) prepared.verified = this.verify(prepared.items.map((i) => i.checks));
+    return prepared;
+  }
+
+  /** Forget the channels and nodes a batch announced (it is applied, or dropped). */
+  private releasePending(ps: PeerGossip, b: PreparedBatch): void {
+    for (const scid of b.channels) ps.pendingChannels.delete(scid);
+    for (const k of b.nodes) {
+      const n = (ps.pendingNodes.get(k) ?? 1) - 1;
+      if (n <= 0) ps.pendingNodes.delete(k);
+      else ps.pendingNodes.set(k, n);
+    }
+  }
+
+  /** Step 3: once its signatures are checked, apply a batch's messages in order. */
+  private async applyBatch(ps: PeerGossip, b: PreparedBatch): Promise<void> {
+    let ok: boolean[];
+    try {
+      ok = await b.verified;
+    } finally {
+      this.releasePending(ps, b);
+    }
     if (this.closed) return;
-    for (let i = 0; i < items.length; i++) {
-      const { p } = items[i]!;
+    for (let i = 0; i < b.items.length; i++) {
+      const { p } = b.items[i]!;
       if (!ok[i]) {
         this.count(ps, 'bad_signature');
         this.invalid(ps, `${p.kind} with a bad signature`);
@@ -837,7 +883,7 @@ export class GossipSync {
           continue;
         }
       }
-      const reason = this.apply(ps, p, now);
+      const reason = this.apply(ps, p, b.now);
       if (reason) this.count(ps, reason);
       else {
         ps.accepted++;
@@ -861,18 +907,20 @@ export class GossipSync {
   private graphPrecheck(
     ps: PeerGossip,
     p: Prechecked,
-    batchChannels: Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>,
-    batchNodes: Set<string>,
+    b: PreparedBatch,
   ): GossipRejectReason | { signer?: Uint8Array } {
     const g = this.graph;
     switch (p.kind) {
       case 'channel_announcement': {
         const scid = p.msg.shortChannelId;
-        if (g.channelRow(scid) >= 0 || batchChannels.has(scid)) return 'duplicate';
-        if (ps !== this.local && ps.channelsAdded + batchChannels.size >= this.limits.maxChannelsPerPeer) return 'store_full';
-        batchChannels.set(scid, { nodeId1: p.msg.nodeId1, nodeId2: p.msg.nodeId2 });
-        batchNodes.add(toHex(p.msg.nodeId1));
-        batchNodes.add(toHex(p.msg.nodeId2));
+        if (g.channelRow(scid) >= 0 || ps.pendingChannels.has(scid)) return 'duplicate';
+        if (ps !== this.local && ps.channelsAdded + ps.pendingChannels.size >= this.limits.maxChannelsPerPeer) return 'store_full';
+        ps.pendingChannels.set(scid, { nodeId1: p.msg.nodeId1, nodeId2: p.msg.nodeId2 });
+        b.channels.push(scid);
+        for (const k of [toHex(p.msg.nodeId1), toHex(p.msg.nodeId2)]) {
+          ps.pendingNodes.set(k, (ps.pendingNodes.get(k) ?? 0) + 1);
+          b.nodes.push(k);
+        }
         return {};
       }
       case 'channel_update': {
@@ -883,8 +931,8 @@ export class GossipSync {
           if (have !== 0 && p.msg.timestamp <= have) return p.msg.timestamp === have ? 'duplicate' : 'outdated';
           return { signer: g.nodeId(g.endOf(row, p.direction)) };
         }
-        const b = batchChannels.get(scid);
-        if (b) return { signer: p.direction === 0 ? b.nodeId1 : b.nodeId2 };
+        const pc = ps.pendingChannels.get(scid);
+        if (pc) return { signer: p.direction === 0 ? pc.nodeId1 : pc.nodeId2 };
         // BOLT 7: "if the `short_channel_id` does NOT match a previous `channel_announcement`:
         // MUST ignore"; we remember it to ask for the announcement ("MAY send query_short_channel_ids").
         if (this.unknownScids.size < this.limits.maxUnknownScids) this.unknownScids.add(scid);
@@ -897,7 +945,7 @@ export class GossipSync {
           if (p.msg.timestamp <= have) return p.msg.timestamp === have ? 'duplicate' : 'outdated';
           return {};
         }
-        if (batchNodes.has(toHex(p.msg.nodeId))) return {};
+        if (ps.pendingNodes.has(toHex(p.msg.nodeId))) return {};
         return 'unknown_node';
       }
     }
