@@ -33,7 +33,7 @@ export const LAYERS = [
   'bin',
 ] as const;
 
-const CRYPTO_LIBS = [/^node:crypto$/, /^crypto$/, /^tiny-secp256k1(\/|$)/, /^@noble\//, /^sodium-native(\/|$)/];
+const CRYPTO_LIBS = [/^node:crypto$/, /^crypto$/, /^tiny-secp256k1(\/|$)/, /^secp256k1(\/|$)/, /^@noble\//, /^sodium-native(\/|$)/];
 
 /** The layer index of a path relative to src/ (e.g. `wire/tlv.ts` → 2), or -1 if not in a row. */
 export function layerOf(relPath: string): number {
