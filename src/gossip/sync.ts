@@ -537,6 +537,17 @@ export class GossipSync {
     ps.peer.disconnect(`gossip: ${what}`);
   }
 
+  /** A query message decoded, or undefined after a warning and disconnect for one that does not decode. */
+  private decoded<T>(ps: PeerGossip, name: string, decode: (payload: Uint8Array) => T, payload: Uint8Array): T | undefined {
+    try {
+      return decode(payload);
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e;
+      this.misbehaved(ps, `invalid ${name}: ${e.message}`);
+      return undefined;
+    }
+  }
+
   private sendWarning(ps: PeerGossip, text: string): void {
     // BOLT 1 warning: channel_id (all zero: the connection), len, data.
     const data = new TextEncoder().encode(text);
@@ -594,13 +605,8 @@ export class GossipSync {
   }
 
   private onReplyChannelRange(ps: PeerGossip, payload: Uint8Array): void {
-    let m;
-    try {
-      m = decodeReplyChannelRange(payload);
-    } catch (e) {
-      if (e instanceof WireError) return this.misbehaved(ps, `invalid reply_channel_range: ${e.message}`);
-      throw e;
-    }
+    const m = this.decoded(ps, 'reply_channel_range', decodeReplyChannelRange, payload);
+    if (!m) return;
     const q = ps.range;
     if (!q) return this.sendWarning(ps, 'reply_channel_range without a query_channel_range');
     if (!bytesEqual(m.chainHash, this.chainHash)) return this.misbehaved(ps, 'reply_channel_range for another chain');
@@ -717,13 +723,9 @@ export class GossipSync {
   }
 
   private onReplyShortChannelIdsEnd(ps: PeerGossip, payload: Uint8Array): void {
-    try {
-      const m = decodeReplyShortChannelIdsEnd(payload);
-      if (!bytesEqual(m.chainHash, this.chainHash)) return this.misbehaved(ps, 'reply_short_channel_ids_end for another chain');
-    } catch (e) {
-      if (e instanceof WireError) return this.misbehaved(ps, `invalid reply_short_channel_ids_end: ${e.message}`);
-      throw e;
-    }
+    const m = this.decoded(ps, 'reply_short_channel_ids_end', decodeReplyShortChannelIdsEnd, payload);
+    if (!m) return;
+    if (!bytesEqual(m.chainHash, this.chainHash)) return this.misbehaved(ps, 'reply_short_channel_ids_end for another chain');
     if (!ps.scidQuery) return this.sendWarning(ps, 'reply_short_channel_ids_end without a query_short_channel_ids');
     clearTimeout(ps.scidQuery.timer);
     ps.scidQuery = undefined;
@@ -1113,13 +1115,8 @@ export class GossipSync {
   }
 
   private onFilter(ps: PeerGossip, payload: Uint8Array): void {
-    let m;
-    try {
-      m = decodeGossipTimestampFilter(payload);
-    } catch (e) {
-      if (e instanceof WireError) return this.misbehaved(ps, `invalid gossip_timestamp_filter: ${e.message}`);
-      throw e;
-    }
+    const m = this.decoded(ps, 'gossip_timestamp_filter', decodeGossipTimestampFilter, payload);
+    if (!m) return;
     // BOLT 7 "SHOULD NOT forward gossip messages to peers who ... did not specify the `chain_hash`".
     if (!bytesEqual(m.chainHash, this.chainHash)) {
       ps.filter = undefined;
@@ -1163,13 +1160,8 @@ export class GossipSync {
   }
 
   private onQueryChannelRange(ps: PeerGossip, payload: Uint8Array): void {
-    let m;
-    try {
-      m = decodeQueryChannelRange(payload);
-    } catch (e) {
-      if (e instanceof WireError) return this.misbehaved(ps, `invalid query_channel_range: ${e.message}`);
-      throw e;
-    }
+    const m = this.decoded(ps, 'query_channel_range', decodeQueryChannelRange, payload);
+    if (!m) return;
     // BOLT 7: "if it has not sent all `reply_channel_range` to a previously received
     // `query_channel_range` from this sender: MAY send a `warning`".
     if (ps.answeringRange) return this.sendWarning(ps, 'query_channel_range while the previous one is being answered: ignored');
@@ -1185,7 +1177,6 @@ export class GossipSync {
     const chainHash = m.chainHash;
     ps.answeringRange = true;
     ps.queriesAnswered++;
-    const self = this;
     this.enqueue(
       ps,
       (function* () {
@@ -1211,20 +1202,14 @@ export class GossipSync {
         } finally {
           ps.answeringRange = false;
         }
-        void self;
       })(),
     );
   }
 
   private onQueryShortChannelIds(ps: PeerGossip, payload: Uint8Array): void {
-    let m;
-    try {
-      m = decodeQueryShortChannelIds(payload);
-    } catch (e) {
-      // BOLT 7: an unknown encoding or a flag count that does not match: "MAY send a `warning`".
-      if (e instanceof WireError) return this.misbehaved(ps, `invalid query_short_channel_ids: ${e.message}`);
-      throw e;
-    }
+    // BOLT 7: an unknown encoding or a flag count that does not match: "MAY send a `warning`".
+    const m = this.decoded(ps, 'query_short_channel_ids', decodeQueryShortChannelIds, payload);
+    if (!m) return;
     if (ps.answeringScids) {
       // BOLT 7: "if it has not sent `reply_short_channel_ids_end` to a previously received
       // `query_short_channel_ids` from this sender: MAY send a `warning`".
