@@ -709,9 +709,9 @@ function pendingLocalSpec(s: ChannelState, extra: RemoteUpdate[] = []): CommitSp
 function onAdd(st: Step, m: ChannelWireOf<'update_add_htlc'>): void {
   const s = st.s;
   const ours = s.ours.params;
-  if (!canUpdate(s) || !s.channelReady.received) throw new Violation('warning', 'update_add_htlc before channel_ready');
   // "MUST NOT send an update_add_htlc after a shutdown."
   if (s.shutdown.theirScript !== undefined) throw new Violation('warning', 'update_add_htlc after their shutdown');
+  if (!canUpdate(s) || !s.channelReady.received) throw new Violation('warning', `update_add_htlc while the channel is ${s.phase}`);
   if (m.id !== s.nextRemoteHtlcId) {
     // "if the sender did not previously acknowledge the commitment of that HTLC: MUST ignore a repeated id value after a reconnection."
     const known = s.htlcs.find((h) => h.id === m.id);
@@ -760,7 +760,7 @@ function onAdd(st: Step, m: ChannelWireOf<'update_add_htlc'>): void {
 function onFee(st: Step, m: ChannelWireOf<'update_fee'>): void {
   const s = st.s;
   const cfg = st.ctx.config;
-  if (!canUpdate(s)) throw new Violation('warning', 'update_fee before channel_ready');
+  if (!canUpdate(s)) throw new Violation('warning', `update_fee while the channel is ${s.phase}`);
   // "if the update_fee is too low for timely processing, OR is unreasonably large: MUST send a warning and close the connection".
   if (m.feeratePerKw < cfg.minFeeratePerKw || m.feeratePerKw > cfg.maxFeeratePerKw) {
     throw new Violation('warning', `update_fee: feerate_per_kw ${m.feeratePerKw} is outside ${cfg.minFeeratePerKw}..${cfg.maxFeeratePerKw}`);
@@ -777,7 +777,7 @@ function onFee(st: Step, m: ChannelWireOf<'update_fee'>): void {
 function onCommitmentSigned(st: Step, m: ChannelWireOf<'commitment_signed'>): void {
   const s = st.s;
   const ctx = st.ctx;
-  if (!canUpdate(s) || !s.channelReady.received) throw new Violation('warning', 'commitment_signed before channel_ready');
+  if (!canUpdate(s) || !s.channelReady.received) throw new Violation('warning', `commitment_signed while the channel is ${s.phase}`);
   const index = s.localCommit.index + 1n;
   const spec = pendingLocalSpec(s);
   let c;

@@ -145,6 +145,8 @@ export class FunderModel {
   readonly shutdownScript: Uint8Array;
   closingTx?: ClosingTx & { signed: ReturnType<typeof withFundingWitness> };
   lastClosingFee?: bigint;
+  /** The error the model sent (reestablish mismatch). */
+  sentError?: string;
 
   constructor(o: FunderOptions = {}) {
     const seed = o.seed ?? 'funder';
@@ -464,13 +466,17 @@ export class FunderModel {
   private onReestablish(m: ChannelWireOf<'channel_reestablish'>): ChannelWireMessage[] {
     const out: ChannelWireMessage[] = [];
     const L = this.funderCommit.index;
+    const fail = (reason: string): ChannelWireMessage[] => {
+      this.sentError = reason;
+      return [{ type: 'error', channelId: this.channelId, data: new TextEncoder().encode(reason) }];
+    };
     const resendRevoke = m.nextRevocationNumber === L - 1n && L > 0n;
-    if (!resendRevoke && m.nextRevocationNumber !== L) throw new Error(`funder model: fundee's next_revocation_number ${m.nextRevocationNumber}, we are at ${L}`);
+    if (!resendRevoke && m.nextRevocationNumber !== L) return fail(`fundee's next_revocation_number ${m.nextRevocationNumber}, we are at ${L}`);
     let resendCommit = false;
     if (this.nextFundee !== undefined) {
       if (m.nextCommitmentNumber === this.nextFundee.index) resendCommit = true;
-      else if (m.nextCommitmentNumber !== this.nextFundee.index + 1n) throw new Error('funder model: bad next_commitment_number');
-    } else if (m.nextCommitmentNumber !== this.fundeeCommit.index + 1n) throw new Error(`funder model: bad next_commitment_number ${m.nextCommitmentNumber}`);
+      else if (m.nextCommitmentNumber !== this.nextFundee.index + 1n) return fail('bad next_commitment_number');
+    } else if (m.nextCommitmentNumber !== this.fundeeCommit.index + 1n) return fail(`bad next_commitment_number ${m.nextCommitmentNumber}`);
     if (this.channelReadySent && m.nextCommitmentNumber === 1n && L === 0n) out.push({ type: 'channel_ready', channelId: this.channelId, secondPerCommitmentPoint: this.point(1n), shortChannelIdAlias: this.opts.alias });
     const revoke = () => out.push(this.revoke(L - 1n));
     const commit = () => {
@@ -615,7 +621,7 @@ export class Link {
   }
 
   /** open_channel → accept_channel (or refusal). */
-  open(): { refused?: string; outbound: ChannelWireMessage[]; effects: ChannelEffect[] } {
+  open(): ReturnType<typeof acceptOpenChannel> {
     const msg = viaWire(this.funder.openChannel());
     const r = acceptOpenChannel(this.ctx, { peerId: this.funder.nodeId, msg, keyIndex: this.ctx.keys.keyIndex, ourAlias: this.alias, localFeatures: INIT_FEATURES, remoteFeatures: INIT_FEATURES });
     this.log.push({ event: { kind: 'open_channel' }, result: r, persisted: [] });

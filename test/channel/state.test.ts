@@ -25,11 +25,6 @@ function types(ms: readonly ChannelWireMessage[]): string[] {
   return ms.map((m) => m.type);
 }
 
-/** The step whose outbound first carries a message of `type`. */
-function stepSending(link: Link, type: string) {
-  return link.log.find((r) => r.result.outbound.some((m) => m.type === type));
-}
-
 /** Our view and the funder model's view of both commitments agree. */
 function expectInSync(link: Link): void {
   const s = link.channel;
@@ -321,7 +316,7 @@ describe('the stored form', () => {
     link.run();
     let n = 0;
     for (const r of link.log) {
-      const st = r.result.state;
+      const st = 'state' in r.result ? r.result.state : undefined;
       if (st === undefined || st.phase === 'awaiting_funding_created') continue;
       roundTrip(st);
       n++;
