@@ -35,6 +35,7 @@ async function main(): Promise<number> {
       wsPort: cfg.wsPort ?? null,
       alias: cfg.alias,
       logLevel: cfg.logLevel,
+      fetchinvoiceNoconnect: cfg.fetchinvoiceNoconnect,
       logToStderr: true,
     });
   } catch (e) {

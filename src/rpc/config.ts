@@ -14,6 +14,8 @@ export interface DaemonConfig {
   wsPort?: number;
   alias?: string;
   logLevel: LogLevel;
+  /** Core Lightning's `fetchinvoice-noconnect`. */
+  fetchinvoiceNoconnect: boolean;
 }
 
 export const DEFAULT_DATADIR = join(homedir(), '.bolt12d');
@@ -30,6 +32,10 @@ export const DAEMON_FLAGS: Array<{ name: string; arg?: string; help: string }> =
   { name: 'ws-port', arg: 'N', help: 'WebSocket port carrying BOLT 8, as Core Lightning\'s websocket port (default: off)' },
   { name: 'alias', arg: 'NAME', help: 'node alias shown by getinfo' },
   { name: 'log-level', arg: 'LEVEL', help: 'debug, info (default), warn or error' },
+  {
+    name: 'fetchinvoice-noconnect',
+    help: 'never connect to a node only to send it an onion message: without a path through the gossip graph, sendinvoice fails with 1003 (as Core Lightning)',
+  },
   { name: 'help', help: 'show this help and exit' },
   { name: 'version', help: 'show the version and exit' },
 ];
@@ -66,8 +72,10 @@ export function readConfigFile(path: string): Record<string, string> {
       if (!l || l.startsWith('#')) return;
       const eq = l.indexOf('=');
       const k = (eq >= 0 ? l.slice(0, eq) : l).trim();
-      if (!DAEMON_FLAGS.some((f) => f.name === k && f.arg) || k === 'datadir') throw new ConfigError(`${path}:${i + 1}: unknown option '${k}'`);
-      out[k] = eq >= 0 ? l.slice(eq + 1).trim() : '';
+      const def = DAEMON_FLAGS.find((f) => f.name === k);
+      // Options with a value, and switches (a bare `fetchinvoice-noconnect` line, as in CLN).
+      if (!def || k === 'datadir' || (!def.arg && (eq >= 0 || ['help', 'version'].includes(k)))) throw new ConfigError(`${path}:${i + 1}: unknown option '${k}'`);
+      out[k] = eq >= 0 ? l.slice(eq + 1).trim() : def.arg ? '' : 'true';
     });
   return out;
 }
@@ -85,7 +93,7 @@ export function resolveDaemonConfig(flags: Record<string, string | true>): Daemo
   const netName = str('network') ?? base['network'] ?? 'regtest';
   if (!isNetwork(netName)) throw new ConfigError(`network: should be regtest, testnet, signet or mainnet, got '${netName}'`);
   const merged = { ...base, ...readConfigFile(join(datadir, netName, 'config')) } as Record<string, string>;
-  for (const [k, v] of Object.entries(flags)) if (typeof v === 'string') merged[k] = v;
+  for (const [k, v] of Object.entries(flags)) merged[k] = v === true ? 'true' : v;
   const logLevel = merged['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) throw new ConfigError(`log-level: should be debug, info, warn or error, got '${logLevel}'`);
   return {
@@ -96,5 +104,6 @@ export function resolveDaemonConfig(flags: Record<string, string | true>): Daemo
     wsPort: port(merged['ws-port'], 'ws-port'),
     alias: merged['alias'],
     logLevel,
+    fetchinvoiceNoconnect: merged['fetchinvoice-noconnect'] === 'true',
   };
 }

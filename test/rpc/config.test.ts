@@ -22,4 +22,15 @@ describe('daemon config', () => {
     writeFileSync(join(dir, 'config'), 'frobnicate=1\n');
     expect(() => resolveDaemonConfig(parseFlags(['--datadir', dir]))).toThrow(/config:1: unknown option 'frobnicate'/);
   });
+  it('fetchinvoice-noconnect: a switch on the command line or a bare line in a config file, as in Core Lightning', () => {
+    const dir = tempDir('b12cfg-');
+    expect(resolveDaemonConfig(parseFlags(['--datadir', dir])).fetchinvoiceNoconnect).toBe(false);
+    expect(resolveDaemonConfig(parseFlags(['--datadir', dir, '--fetchinvoice-noconnect'])).fetchinvoiceNoconnect).toBe(true);
+    writeFileSync(join(dir, 'config'), 'fetchinvoice-noconnect\n');
+    expect(resolveDaemonConfig(parseFlags(['--datadir', dir])).fetchinvoiceNoconnect).toBe(true);
+    writeFileSync(join(dir, 'config'), 'fetchinvoice-noconnect=1\n');
+    expect(() => resolveDaemonConfig(parseFlags(['--datadir', dir]))).toThrow(/unknown option 'fetchinvoice-noconnect'/);
+    writeFileSync(join(dir, 'config'), 'help\n');
+    expect(() => resolveDaemonConfig(parseFlags(['--datadir', dir]))).toThrow(/unknown option 'help'/);
+  });
 });
