@@ -2,6 +2,8 @@
 // prints them), without losing precision above 2^53.
 
 const MARK = '\u0000bigint:';
+/** Put before a string value that starts with NUL, so that no string can pass for a marked bigint. */
+const ESC = '\u0000str:';
 
 /** JSON.stringify that writes bigint as an exact JSON integer and Uint8Array as hex. */
 export function stringifyJson(value: unknown, indent?: number): string {
@@ -9,12 +11,13 @@ export function stringifyJson(value: unknown, indent?: number): string {
     value,
     (_k, v) => {
       if (typeof v === 'bigint') return `${MARK}${v.toString()}`;
+      if (typeof v === 'string' && v.charCodeAt(0) === 0) return ESC + v;
       if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.length).toString('hex');
       return v;
     },
     indent,
   );
-  return s === undefined ? 'null' : s.replace(/"\\u0000bigint:(-?[0-9]+)"/g, '$1');
+  return s === undefined ? 'null' : s.replace(/"\\u0000bigint:(-?[0-9]+)"/g, '$1').replace(/"\\u0000str:/g, '"');
 }
 
 const SPACE = 0x20, TAB = 0x09, LF = 0x0a, CR = 0x0d;

@@ -60,3 +60,12 @@ describe('JsonStreamSplitter', () => {
     expect(s.push('{"b":1}')).toEqual(['{"b":1}']);
   });
 });
+
+describe('stringifyJson: no string passes for a bigint', () => {
+  it('a string value that looks like the internal bigint mark stays a string', () => {
+    const v = { amount: 5n, label: '\u0000bigint:123', other: '\u0000str:x', nul: '\u0000', big: 2n ** 70n };
+    const s = stringifyJson(v);
+    expect(JSON.parse(s)).toEqual({ amount: 5, label: '\u0000bigint:123', other: '\u0000str:x', nul: '\u0000', big: 2 ** 70 });
+    expect(s).toContain('"big":1180591620717411303424');
+  });
+});
