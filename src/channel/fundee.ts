@@ -625,6 +625,11 @@ function onMessage(st: Step, m: ChannelWireMessage): void {
     return;
   }
   if (m.type === 'error') {
+    // BOLT 1: an all-zero channel_id refers to all channels; another channel's error is not ours.
+    if (!bytesEqual(m.channelId, s.channelId) && !bytesEqual(m.channelId, ZERO32)) {
+      st.effect({ kind: 'log', level: 'warn', message: 'ignored an error for another channel_id' });
+      return;
+    }
     if (s.phase === 'failed') return;
     if (s.phase === 'closed') {
       st.effect({ kind: 'log', level: 'warn', message: `peer error after the mutual close: ${printable(m.data)}` });

@@ -373,6 +373,17 @@ describe('our commands refused, the state unchanged', () => {
     expect(link.channel.localCommit.spec.toUsMsat).toBe(5_000_000n);
   });
 
+  it('an error for another channel is ignored; an all-zero channel_id means every channel', () => {
+    const link = new Link();
+    link.establish();
+    link.send({ type: 'error', channelId: new Uint8Array(32).fill(5), data: utf8.encode('not yours') });
+    link.deliverToFundee();
+    expect(link.channel.phase).toBe('normal');
+    link.send({ type: 'error', channelId: new Uint8Array(32), data: utf8.encode('all') });
+    link.deliverToFundee();
+    expect(link.channel.phase).toBe('failed');
+  });
+
   it('a peer error fails the channel (we would broadcast our latest commitment); a fulfil after it keeps the preimage', () => {
     const link = new Link();
     link.establish();

@@ -282,6 +282,27 @@ describe('mutual close', () => {
     expect(link.effectsOf('mutual_close')[0]!.ourOutputSat).toBe(30_000n);
   });
 
+  it('fee_range whose fee is below our floor: we answer our floor within the range, the funder echoes it', () => {
+    const link = new Link();
+    link.establish();
+    link.offer(10_000_000n);
+    link.run();
+    link.send(link.funder.shutdown());
+    link.run();
+    const floor = (BigInt(closingTxWeight(link.funder.closingTxFor(0n))) * 253n + 999n) / 1000n;
+    link.send(link.funder.closingSigned(100n, { minFeeSatoshis: 100n, maxFeeSatoshis: 5000n }));
+    link.deliverToFundee();
+    const ours = link.toFunder[0] as Extract<ChannelWireMessage, { type: 'closing_signed' }>;
+    expect(ours.feeSatoshis).toBe(floor);
+    expect(ours.feeRange).toEqual({ minFeeSatoshis: 100n, maxFeeSatoshis: 5000n });
+    expect(link.channel.phase).toBe('negotiating_closing');
+    link.run();
+    expect(link.channel.phase).toBe('closed');
+    expect(link.effectsOf('mutual_close')[0]!.feeSatoshis).toBe(floor);
+    // We had sent that fee: the echo completes it without another message from us.
+    expect(link.log.at(-1)!.result.outbound).toEqual([]);
+  });
+
   it('the funder may leave out its own output; we accept that variant', () => {
     const link = new Link({ funder: { pushMsat: 990_000_000n } });
     link.establish();
