@@ -32,7 +32,6 @@ import {
   MIRRORED_RANGES,
   parseMessage,
   RefundBuilder,
-  decodeRefund,
   TLV,
   type Bolt12Record,
   type Invoice,
@@ -241,8 +240,17 @@ export class InvoiceRequestService {
     this.counters.received++;
     let invoice: Invoice | undefined;
     try {
-      invoice = this.check(m, viaOurPath);
-      const rec = this.d.store.getInvoiceRequest(invreqIdOf(invoice.records))!;
+      const checked = this.check(m, viaOurPath);
+      invoice = checked.invoice;
+      const rec = checked.rec;
+      // Nothing can be paid (backend `none`): refuse at once, without taking the invoice on.
+      if (!this.d.payments.canPay) {
+        const why = await this.d.payments.pay(invoice).then(
+          () => 'Cannot pay',
+          (e: unknown) => (e instanceof PaymentError ? e.message : String(e)),
+        );
+        throw new Refusal('no_backend', why);
+      }
       let begun;
       try {
         begun = await this.d.store.beginRefundPayment({ invreqId: rec.invreqId, paymentHash: invoice.invoicePaymentHash, invoice: invoice.toString(), amountMsat: invoice.invoiceAmount });
@@ -284,7 +292,7 @@ export class InvoiceRequestService {
   }
 
   /** Every BOLT 12 reader rule for an invoice answering one of our refunds; throws a Refusal. */
-  private check(m: ReceivedOnionMessage, viaOurPath: boolean): Invoice {
+  private check(m: ReceivedOnionMessage, viaOurPath: boolean): { invoice: Invoice; rec: InvoiceRequestRecord } {
     const now = unixSeconds(this.d.clock);
     let invoice: Invoice;
     try {
@@ -322,17 +330,17 @@ export class InvoiceRequestService {
     // A copy of an invoice we already took on (the sender resends while it waits): ignored, so
     // it is neither paid twice nor refused after it was paid.
     if (this.d.store.getRefundPayment(invoice.invoicePaymentHash)) throw DUPLICATE;
-    const refund = decodeRefund(rec.bolt12);
-    invoice.checkRespondsTo(refund); // same bytes as the invreq_id says; kept as a guard
     if (!rec.active) throw new Refusal('inactive', rec.used ? 'invoice_request already used' : 'invoice_request no longer available');
-    if (refund.isExpired(now)) throw new Refusal('expired_invoice_request', 'invoice_request expired');
-    // - if `invreq_amount` is present: MUST reject the invoice if `invoice_amount` is not equal to `invreq_amount`.
-    if (invoice.invoiceAmount !== refund.invreqAmount) {
-      throw new Refusal('amount_mismatch', `invoice_amount must be ${refund.invreqAmount} msat, the invoice_request's amount`, TLV.invoice_amount, new Writer(8).tu(refund.invreqAmount).finish());
+    // The refund's `offer_absolute_expiry` (the invoice mirrors it; the store keeps it too).
+    if (rec.absoluteExpiry !== null && now > rec.absoluteExpiry) throw new Refusal('expired_invoice_request', 'invoice_request expired');
+    // - if `invreq_amount` is present: MUST reject the invoice if `invoice_amount` is not equal to
+    //   `invreq_amount` (the reader's check above; this is the store's amount, as a guard).
+    if (invoice.invoiceAmount !== rec.amountMsat) {
+      throw new Refusal('amount_mismatch', `invoice_amount must be ${rec.amountMsat} msat, the invoice_request's amount`, TLV.invoice_amount, new Writer(8).tu(rec.amountMsat).finish());
     }
     // - otherwise (invoice_request without an offer): MAY reject the invoice if it cannot confirm
     //   that `invoice_node_id` is correct, out-of-band. (We do not: anyone holding the refund may claim it.)
-    return invoice;
+    return { invoice, rec };
   }
 
   /** An invoice_error over the invoice's reply path (BOLT 4: replies use the reply path). */

@@ -33,10 +33,19 @@ import { sha256, type RandomSource } from './crypto/index.ts';
 import {
   Bolt12Error,
   decodeBolt12StringData,
+  encodeFields,
+  Invoice,
   invoiceErrorFromBytes,
+  joinRecords,
+  makeRecord,
+  MIRRORED_RANGES,
+  parseMessage,
   refundFromBytes,
+  signRecords,
+  SIGNATURE_TYPE,
   stripLightningScheme,
-  type Invoice,
+  type Bolt12Fields,
+  type Bolt12Record,
   type Refund,
 } from './bolt12/index.ts';
 import { InvoiceStoreError, type InvoiceRecord, type InvoiceStore } from './invoice-store/index.ts';
@@ -247,18 +256,19 @@ export class SendInvoiceService {
     const { path, payInfo } = this.d.receiver.paymentPath({ paymentHash, amountMsat: refund.invreqAmount, expiresAt });
     let invoice: Invoice;
     try {
-      invoice = refund
-        .respondWith({
-          paymentHash,
-          createdAt: now,
-          paths: [path],
-          blindedPay: [payInfo],
-          // BOLT 12: "if the expiry for accepting payment is not 7200 seconds after
-          // `invoice_created_at`: MUST set `invoice_relative_expiry`".
-          ...(timeout !== 7200 ? { relativeExpiry: timeout } : {}),
-        })
+      invoice = this.signInvoice(refund, {
+        invoicePaths: [path],
+        invoiceBlindedpay: [payInfo],
+        invoiceCreatedAt: now,
+        // BOLT 12: "if the expiry for accepting payment is not 7200 seconds after
+        // `invoice_created_at`: MUST set `invoice_relative_expiry`".
+        ...(timeout !== 7200 ? { invoiceRelativeExpiry: timeout } : {}),
+        invoicePaymentHash: paymentHash,
+        // - if `invreq_amount` is present: MUST set `invoice_amount` to `invreq_amount`.
+        invoiceAmount: refund.invreqAmount,
         // invoice_node_id: our node id (see the decisions above).
-        .build(this.d.nodeSecret, this.d.random(32));
+        invoiceNodeId: this.d.nodeId,
+      });
     } catch (e) {
       throw new SendInvoiceError(SENDINVOICE_CODES.GENERIC, `cannot build the invoice: ${(e as Error).message}`);
     }
@@ -271,7 +281,7 @@ export class SendInvoiceService {
         paymentPreimage: preimage,
         amountMsat: invoice.invoiceAmount,
         expiresAt,
-        invreqRef: refund.toString(),
+        invreqRef: p.invreq.trim(),
       });
     } catch (e) {
       if (e instanceof InvoiceStoreError && e.reason === 'duplicate_label') throw duplicateLabel();
@@ -281,12 +291,15 @@ export class SendInvoiceService {
     p.onProgress?.({ kind: 'stored', label: p.label, paymentHash: toHex(paymentHash) });
 
     // ---- 5. send, with a reply path to us ----
-    // The reply path runs back along the route the first copy takes: from the refund's
-    // introduction node (the payer's neighbourhood), or the payer itself, over our clear hops
-    // reversed, to us; so the payer can answer the way the invoice came.
+    // The reply path runs back along the route the first copy takes: our clear hops reversed,
+    // to us, so the payer can answer the way the invoice came. When those hops lead into a
+    // blinded path, its introduction node (in the payer's neighbourhood: the payer knows how to
+    // reach it) starts the reply path. When we reached the payer, or its path's introduction
+    // node, directly, the reply path is us alone: that node is our peer (and, for our own
+    // refunds and Core Lightning's without paths, the payer itself).
     const back = [...first.via].reverse();
     const t0 = targets[first.index]!;
-    if ('blindedPath' in t0.dest && t0.reach && !bytesEqual(t0.reach, this.d.nodeId)) back.unshift(t0.reach);
+    if (back.length > 0 && 'blindedPath' in t0.dest && t0.reach && !bytesEqual(t0.reach, this.d.nodeId)) back.unshift(t0.reach);
     const replyVia = back.map((nodeId) => ({ nodeId }));
     const replyPath = this.d.messenger.createReplyPath(paymentHash, {
       purpose: PURPOSE,
@@ -365,6 +378,20 @@ export class SendInvoiceService {
   }
 
   // -------------------------------------------------------------------------------------------
+
+  /**
+   * The invoice answering `refund` (BOLT 12, a writer of an invoice): "MUST copy all
+   * non-signature fields from the invoice request (including unknown fields)", add ours, and "MUST
+   * set `sig` to the signature using `invoice_node_id`". What refund.respondWith(…).build() does,
+   * without reading back (and re-verifying) what we just signed: each field here is set from
+   * values checked above, and the tests read every invoice made here with the full reader.
+   */
+  private signInvoice(refund: Refund, fields: Bolt12Fields): Invoice {
+    const mirrored = refund.records.filter((r) => MIRRORED_RANGES.some(([lo, hi]) => r.type >= lo && r.type <= hi));
+    const records = [...mirrored, ...encodeFields(fields)].sort(byType);
+    const sig = signRecords('invoice', records, this.d.nodeSecret, this.d.random(32));
+    return new Invoice(parseMessage('invoice', joinRecords([...records, makeRecord(SIGNATURE_TYPE, sig)].sort(byType))));
+  }
 
   /** The refund, or -32602 saying what is wrong with the string. */
   private decodeRefund(s: unknown): Refund {
@@ -557,6 +584,8 @@ export class SendInvoiceService {
     }
   }
 }
+
+const byType = (a: Bolt12Record, b: Bolt12Record) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0);
 
 function duplicateLabel(): SendInvoiceError {
   // CLN lightningd/invoice.c fail_exists(): INVOICE_LABEL_ALREADY_EXISTS, "Duplicate label".

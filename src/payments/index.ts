@@ -6,4 +6,4 @@ export * from './types.ts';
 export { NoPaymentBackend, NO_BACKEND_MESSAGE } from './none.ts';
 export { TestNetworkLedger, LedgerPaymentBackend, LedgerError, TESTNET_LEDGER, type LedgerTransfer } from './ledger.ts';
 export { InvoiceReceiver, type InvoiceReceiverOptions } from './receiver.ts';
-export { buildBlindedPaymentPath, amountWithFees, PaymentPathIds, MIN_FINAL_CLTV_EXPIRY_DELTA, type PaymentForwardNode, type PaymentPathParams } from './payment-path.ts';
+export { buildBlindedPaymentPath, aggregatePayInfo, amountWithFees, PaymentPathIds, MIN_FINAL_CLTV_EXPIRY_DELTA, type PaymentForwardNode, type PaymentPathParams } from './payment-path.ts';

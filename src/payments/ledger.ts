@@ -126,6 +126,7 @@ export class TestNetworkLedger {
 /** One node's view of the ledger. */
 export class LedgerPaymentBackend implements PaymentBackend {
   readonly name = TESTNET_LEDGER;
+  readonly canPay = true;
   private nodeId: Uint8Array | undefined;
   private unregister: (() => void) | undefined;
   private closed = false;

@@ -7,6 +7,7 @@ export const NO_BACKEND_MESSAGE = 'Cannot pay: this node has no payment backend 
 
 export class NoPaymentBackend implements PaymentBackend {
   readonly name = 'none';
+  readonly canPay = false;
 
   pay(_invoice: Invoice): Promise<PaymentSuccess> {
     return Promise.reject(new PaymentError('no_backend', NO_BACKEND_MESSAGE));

@@ -90,10 +90,19 @@ export function buildBlindedPaymentPath(p: PaymentPathParams): { path: BlindedPa
   hops.push({ nodeId: p.ourNodeId, data: { pathId: p.pathId, paymentConstraints: { maxCltvExpiry: finalMax, htlcMinimumMsat: p.htlcMinimumMsat } } });
   const path = buildBlindedPath({ firstPathSecret: randomScalar(p.random), hops, paddingRoundOff: 16 });
 
+  return { path, payInfo: aggregatePayInfo(via, p.minFinalCltvExpiryDelta, htlcMin, htlcMax) };
+}
+
+/**
+ * The `blinded_payinfo` of a path through `via` to us (BOLT 4: "MUST compute the total fees and
+ * CLTV delta of the route as follows and communicate them to the sender"). `htlcMin`/`htlcMax`:
+ * the path's limits, already combined with the via hops'.
+ */
+export function aggregatePayInfo(via: readonly PaymentForwardNode[], minFinalCltvExpiryDelta: number, htlcMin: bigint, htlcMax: bigint): BlindedPayInfo {
   // Aggregates, hop nearest to us first (each new hop is in front of the previous total).
   let base = 0n;
   let prop = 0n;
-  let cltv = p.minFinalCltvExpiryDelta;
+  let cltv = minFinalCltvExpiryDelta;
   for (let i = via.length - 1; i >= 0; i--) {
     const r = via[i]!.relay;
     const fb = BigInt(r.feeBaseMsat);
@@ -106,16 +115,13 @@ export function buildBlindedPaymentPath(p: PaymentPathParams): { path: BlindedPa
   }
   if (base > BigInt(U32_MAX) || prop > BigInt(U32_MAX) || cltv > 0xffff) throw new RangeError('payment path: aggregate fees or CLTV delta do not fit blinded_payinfo');
   return {
-    path,
-    payInfo: {
-      feeBaseMsat: Number(base),
-      feeProportionalMillionths: Number(prop),
-      cltvExpiryDelta: cltv,
-      htlcMinimumMsat: htlcMin,
-      htlcMaximumMsat: htlcMax,
-      // BOLT 12: "MUST set `features` in each `blinded_payinfo` to match `allowed_features` (or empty)".
-      features: new Uint8Array(0),
-    },
+    feeBaseMsat: Number(base),
+    feeProportionalMillionths: Number(prop),
+    cltvExpiryDelta: cltv,
+    htlcMinimumMsat: htlcMin,
+    htlcMaximumMsat: htlcMax,
+    // BOLT 12: "MUST set `features` in each `blinded_payinfo` to match `allowed_features` (or empty)".
+    features: new Uint8Array(0),
   };
 }
 

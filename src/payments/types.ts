@@ -107,6 +107,11 @@ export interface PaymentReceiver {
 export interface PaymentBackend {
   /** `none`, `testnet-ledger` (later `channels`): what `getinfo` shows as `payment_backend`. */
   readonly name: string;
+  /**
+   * False when every `pay` is refused whatever the invoice (backend `none`): callers may refuse
+   * at once, without taking the invoice on.
+   */
+  readonly canPay: boolean;
   /** Pay an invoice over its blinded paths (earlier paths preferred). Rejects with {@link PaymentError}. */
   pay(invoice: Invoice, opts?: { signal?: AbortSignal }): Promise<PaymentSuccess>;
   /** Where payments for our invoices go (the node attaches its receiver once, at start). */

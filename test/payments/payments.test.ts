@@ -57,6 +57,11 @@ describe('blinded payment paths', () => {
     expect(new PaymentPathIds(secret('other')).verify(hop.data.pathId!)).toBeUndefined();
     expect(hop.data.paymentConstraints).toEqual({ maxCltvExpiry: 0xffff_ffff, htlcMinimumMsat: 1n });
     expect(hop.data.allowedFeatures).toBeUndefined();
+    // Each path has its own blinding (computed ahead in a pool): nothing links two invoices' paths.
+    const again = us.receiver.paymentPath({ paymentHash: hash, amountMsat: 1000n, expiresAt: T0 + 60 }).path;
+    expect(again.firstPathKey).not.toEqual(path.firstPathKey);
+    expect(again.hops[0]!.blindedNodeId).not.toEqual(path.hops[0]!.blindedNodeId);
+    expect(again.hops[0]!.encryptedRecipientData.length).toBe(path.hops[0]!.encryptedRecipientData.length);
   });
 
   it('with a known block height, max_cltv_expiry covers the invoice life plus a day', () => {
