@@ -776,6 +776,9 @@ function onFee(st: Step, m: ChannelWireOf<'update_fee'>): void {
   // "if the sender cannot afford the new fee rate on the receiving node's current commitment transaction: SHOULD send a warning and close the connection".
   const available = funderAvailableSat(s, spec);
   if (available < 0n) throw new Violation('warning', `update_fee: the funder cannot afford feerate_per_kw ${m.feeratePerKw}: ${-available} sat short of the fee and its channel reserve`);
+  // "Unlike an HTLC, update_fee is never closed but simply replaced": only the last one counts, so
+  // only the last one is kept (a peer sending update_fee after update_fee cannot grow the state).
+  s.remoteChanges.proposed = s.remoteChanges.proposed.filter((u) => u.kind !== 'fee');
   s.remoteChanges.proposed.push(update);
 }
 
@@ -808,6 +811,8 @@ function onCommitmentSigned(st: Step, m: ChannelWireOf<'commitment_signed'>): vo
   }
   const old = s.localCommit.index;
   s.localCommit = { index, spec, txid: c.txid, theirSignature: m.signature, theirHtlcSignatures: m.htlcSignatures };
+  // Acked updates wait for our next commitment_signed; a newer update_fee replaces an older one.
+  if (s.remoteChanges.proposed.some((u) => u.kind === 'fee')) s.remoteChanges.acked = s.remoteChanges.acked.filter((u) => u.kind !== 'fee');
   s.remoteChanges.acked.push(...s.remoteChanges.proposed);
   s.remoteChanges.proposed = [];
   s.localChanges.acked = [];

@@ -3,7 +3,7 @@
 // should, and nothing committed is lost. Also our own commands refused (fulfil before the HTLC is
 // irrevocable, a wrong preimage, …) and open_channel refused with a clear error.
 import { describe, expect, it } from 'vitest';
-import { applyDisconnect, channelStep, type ChannelState } from '../../src/channel/index.ts';
+import { applyDisconnect, channelStep, serializeChannelState, type ChannelState } from '../../src/channel/index.ts';
 import { featuresFromBits, type ChannelWireMessage } from '../../src/wire/index.ts';
 import { utf8, toHex } from '../../src/util/bytes.ts';
 import { sha256 } from '../../src/crypto/index.ts';
@@ -273,6 +273,32 @@ describe('update_fee', () => {
     link.run();
     expect(link.channel.localCommit.spec.feeratePerKw).toBe(3000);
   });
+  it('update_fee after update_fee, and commitments while we wait for their revoke_and_ack: the state stays bounded', () => {
+    const link = new Link();
+    link.establish();
+    link.autoDecide = false;
+    link.offer(5_000_000n);
+    link.run();
+    // Our fulfil and commitment_signed are lost; the funder never revokes that commitment but keeps
+    // sending fee updates and commitments (and takes our revocations).
+    link.step({ kind: 'fulfill', htlcId: 0n, preimage: [...link.invoices.values()][0]! });
+    link.toFunder = [];
+    link.funder.autoSign = false;
+    for (let i = 0; i < 100; i++) {
+      for (let j = 0; j < 5; j++) link.send(link.funder.updateFee(1000 + i * 5 + j));
+      link.send(link.funder.sign());
+      link.deliverToFundee();
+      expect(link.toFunder.map((m) => m.type)).toEqual(['revoke_and_ack']);
+      link.deliverToFunder();
+    }
+    const s = link.channel;
+    expect(s.nextRemote).toBeDefined();
+    expect(s.remoteChanges.proposed).toEqual([]);
+    expect(s.remoteChanges.acked).toEqual([{ kind: 'fee', feeratePerKw: 1499 }]);
+    expect(s.localCommit.spec.feeratePerKw).toBe(1499);
+    expect(serializeChannelState(s).length).toBeLessThan(20_000);
+  });
+
   it('too low or too high', () => {
     for (const f of [252, 100_001]) {
       const link = new Link();
