@@ -47,6 +47,9 @@ import { bytesEqual, concatBytes, toHex } from './util/bytes.ts';
 import { Writer } from './wire/codec.ts';
 import { CHAIN_HASH, type Network } from './wire/chains.ts';
 
+/** Most invoices for our refunds handled at once (each may hold a payment attempt). */
+const MAX_IN_FLIGHT = 1000;
+
 /** The `path_id` purpose of our refunds' paths. */
 export const REFUND_PATH_PURPOSE = 'invreq';
 
@@ -232,12 +235,19 @@ export class InvoiceRequestService {
 
   private track(p: Promise<void>): void {
     this.inFlight.add(p);
+    if (this.inFlight.size > MAX_IN_FLIGHT) this.log.warn(`${this.inFlight.size} invoices for our refunds being handled at once`);
     void p.finally(() => this.inFlight.delete(p));
   }
 
   private async onInvoice(m: ReceivedOnionMessage, viaOurPath: boolean): Promise<void> {
     if (this.closed) return;
     this.counters.received++;
+    // Bounded: each one holds a payment attempt; beyond the bound, new ones are dropped
+    // (onion messages are unreliable: the sender resends).
+    if (this.inFlight.size > MAX_IN_FLIGHT) {
+      this.counters.refused['busy'] = (this.counters.refused['busy'] ?? 0) + 1;
+      return;
+    }
     let invoice: Invoice | undefined;
     try {
       const checked = this.check(m, viaOurPath);
