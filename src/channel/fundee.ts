@@ -334,6 +334,8 @@ function pendingStep(ctx: FundeeContext, p: PendingOpen, ev: ChannelEvent): Step
     return same([{ kind: 'forget', reason }], [{ type: 'error', channelId: p.open.temporaryChannelId, data: text(reason) }]);
   }
   if (m.type !== 'funding_created') return same([{ kind: 'log', level: 'warn', message: `ignored ${m.type} before funding_created` }]);
+  if (!bytesEqual(m.temporaryChannelId, p.open.temporaryChannelId)) return same([{ kind: 'log', level: 'warn', message: 'ignored funding_created for another temporary_channel_id' }]);
+  if (ctx.keys.keyIndex !== p.keyIndex) throw new RangeError('fundeeStep: ctx.keys were derived for another key index');
   return fundingCreated(ctx, p, m);
 }
 
@@ -424,7 +426,11 @@ function fundingCreated(ctx: FundeeContext, p: PendingOpen, m: ChannelWireOf<'fu
   // Issue 13 / BOLT 2: "if it has sent the funding_signed message: MUST remember the channel" —
   // the whole channel is stored before funding_signed leaves.
   st.persist.add('channel_funded');
-  // Zero-conf (minimum_depth 0, trusted funder): channel_ready at once, with our alias.
+  // Zero-conf (minimum_depth 0, trusted funder): channel_ready at once, with our alias. BOLT 2 says
+  // the sender "MUST NOT send channel_ready unless [the funding outpoint] pays exactly
+  // funding_satoshis to the scriptpubkey": without a chain backend we cannot look, and take the
+  // trusted funder's word for it (the chain layer will check before trusting anyone else).
+  // BOLT 2: the sender with option_scid_alias "MUST set short_channel_id alias"; we always do.
   if (s.ours.minimumDepth === 0) sendChannelReady(st);
   return st.result();
 }
