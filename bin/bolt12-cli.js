@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point: runs the TypeScript sources through tsx, so no build step is needed.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/bin/bolt12-cli.ts');
+// `bolt12-cli`: the compiled dist/bin/bolt12-cli.js, or in a clone with sources newer than the build,
+// src/bin/bolt12-cli.ts through tsx (bin/_launch.js says when).
+import { launch } from './_launch.js';
+await launch('bolt12-cli');

@@ -30,6 +30,8 @@ export const LAYERS = [
   'node.ts',
   'rpc',
   'testnet',
+  // the package's main entry (package.json `exports`), re-exporting the layers above
+  'index.ts',
   'bin',
 ] as const;
 

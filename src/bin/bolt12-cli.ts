@@ -5,13 +5,24 @@
 // result as JSON (a result that is only a message, as `stop`'s, as that line); on a JSON-RPC
 // error prints the error object and exits 1. -l passes Core Lightning's `filter` (the result keeps
 // only the fields it names); -N prints the command's notifications from LEVEL up to stderr.
+//
+// It loads only node built-ins and ../rpc/client.ts (with ../rpc/json.ts): no protocol stack, so a
+// call costs little more than starting node (test/package/cli.test.ts keeps it so).
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { DEFAULT_DATADIR, readConfigFile } from '../rpc/config.ts';
-import { rpcCall, RPC_FILENAME } from '../rpc/server.ts';
-import { stringifyJson } from '../rpc/json.ts';
-import { isNetwork } from '../wire/chains.ts';
-import { NOTIFY_LEVELS, type NotifyLevel } from '../rpc/types.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { DEFAULT_DATADIR, NETWORKS, NOTIFY_LEVELS, RPC_FILENAME, indentJson, jsonMemberText, rpcCallRaw, type RpcNotification } from '../rpc/client.ts';
+
+/** The `network=` line of a Core Lightning-style config file (`key=value`, `#` comments), if any. */
+function configNetwork(path: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  let network: string | undefined;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    const l = line.trim();
+    const eq = l.indexOf('=');
+    if (!l.startsWith('#') && eq > 0 && l.slice(0, eq).trim() === 'network') network = l.slice(eq + 1).trim();
+  }
+  return network;
+}
 
 const USAGE = `Usage: bolt12-cli [--datadir DIR] [--network NET] [-k|-o] [-l FILTER] [-N LEVEL] METHOD [params...]
   --datadir DIR        the daemon's data directory (default ${DEFAULT_DATADIR})
@@ -70,8 +81,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const method = argv[i++];
   if (!method) return fail('no METHOD given');
-  network ??= readConfigFile(join(datadir, 'config'))['network'] ?? 'regtest';
-  if (!isNetwork(network)) return fail(`--network: should be regtest, testnet, signet or mainnet`);
+  network ??= configNetwork(join(datadir, 'config')) ?? 'regtest';
+  if (!(NETWORKS as readonly string[]).includes(network)) return fail(`--network: should be regtest, testnet, signet or mainnet`);
   let filter: unknown;
   if (filterText !== undefined) {
     try {
@@ -100,12 +111,12 @@ async function main(argv: string[]): Promise<number> {
   if (!existsSync(path)) return fail(`no daemon socket at ${path} (is bolt12d running with --datadir ${datadir} --network ${network}?)`);
   let res;
   try {
-    res = await rpcCall(path, method, params, {
+    res = await rpcCallRaw(path, method, params, {
       ...(filter !== undefined ? { filter } : {}),
       ...(minLevel >= 0
         ? {
-            onNotification: (n: { method: string; params: Record<string, unknown> }) => {
-              const lv = NOTIFY_LEVELS.indexOf(n.params['level'] as NotifyLevel);
+            onNotification: (n: RpcNotification) => {
+              const lv = NOTIFY_LEVELS.indexOf(n.params['level'] as (typeof NOTIFY_LEVELS)[number]);
               if (n.method === 'message' && lv >= minLevel) process.stderr.write(`# ${String(n.params['message'])}\n`);
               else if (n.method === 'progress' && minLevel <= NOTIFY_LEVELS.indexOf('info')) process.stderr.write(`# ${Number(n.params['num']) + 1}/${String(n.params['total'])}\n`);
             },
@@ -115,14 +126,16 @@ async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return fail(`cannot talk to ${path}: ${(e as Error).message}`);
   }
-  if (res.error) {
-    process.stdout.write(stringifyJson(res.error, 3) + '\n');
+  // Printed from the answer's own text, so numbers above 2^53 stay exact (as lightning-cli).
+  const { text, answer } = res;
+  if (answer.error) {
+    process.stdout.write(indentJson(jsonMemberText(text, 'error') ?? 'null') + '\n');
     return 1;
   }
-  const r = res.result;
+  const r = answer.result;
   // `stop` answers {"result": "Shutdown complete"} (CLN since v24.05): print the message
   const message = typeof r === 'string' ? r : r && typeof r === 'object' && Object.keys(r).length === 1 && typeof (r as { result?: unknown }).result === 'string' ? (r as { result: string }).result : undefined;
-  process.stdout.write(message !== undefined ? `${message}\n` : stringifyJson(r, 3) + '\n');
+  process.stdout.write(message !== undefined ? `${message}\n` : indentJson(jsonMemberText(text, 'result') ?? 'null') + '\n');
   return 0;
 }
 
