@@ -22,6 +22,7 @@ export { toClnJson, canonicalInvstring, deriveStatus, MAX_MSAT } from './record.
 export { timerScheduler, manualScheduler, type WakeScheduler, type WakeHandle } from './scheduler.ts';
 export { LATEST_VERSION as INVOICE_SCHEMA_VERSION } from './sqlite/schema.ts';
 export { SqliteInvoiceStore } from './sqlite/store.ts';
+export type { ChannelStore, StoredChannel, ChannelPaidMark, SaveChannelResult } from './channel-types.ts';
 
 export interface OpenInvoiceStoreOptions {
   /** SQLite file path (created if missing); ':memory:' for tests. */

@@ -95,6 +95,28 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX invoice_request_payments_invreq ON invoice_request_payments(invreq_id);
     `,
   },
+  {
+    version: 3,
+    description: 'receive-only channels (issue 13): channel state, saved with the paid mark of the invoice an HTLC pays',
+    sql: `
+      -- One row per funded channel (BOLT 2: a fundee "MUST remember the channel" once it has sent
+      -- funding_signed). state is the channel layer's serialized ChannelState; phase mirrors it for listings.
+      CREATE TABLE channels (
+        id INTEGER PRIMARY KEY,
+        channel_id BLOB NOT NULL UNIQUE CHECK (length(channel_id) = 32),
+        peer_id BLOB NOT NULL CHECK (length(peer_id) = 33),
+        key_index INTEGER NOT NULL UNIQUE CHECK (key_index >= 0),
+        phase TEXT NOT NULL,
+        state BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX channels_peer ON channels(peer_id);
+      -- next_key_index: the key index of our next channel's keys, never handed out twice.
+      CREATE TABLE channel_counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL CHECK (value >= 0)) WITHOUT ROWID;
+      INSERT INTO channel_counters (name, value) VALUES ('next_key_index', 0);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -39,6 +39,8 @@ import { storeErrorFromSqlite, type Db } from './schema.ts';
 import { rowToRecord, Statements, type Counters } from './statements.ts';
 import { createWrite, deleteWrite, expireWrite, payWrite, type Event, type Write } from './writes.ts';
 import { beginRefundPaymentWrite, createInvreqWrite, disableInvreqWrite, finishRefundPaymentWrite, RefundStatements } from './refunds.ts';
+import { allocateKeyIndexWrite, ChannelStatements, saveChannelWrite } from './channels.ts';
+import type { ChannelPaidMark, ChannelStore, SaveChannelResult, StoredChannel } from '../channel-types.ts';
 
 export interface SqliteStoreOptions {
   clock: Clock;
@@ -47,9 +49,10 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
 }
 
-export class SqliteInvoiceStore implements InvoiceStore, RefundStore {
+export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelStore {
   private readonly st: Statements;
   private readonly rst: RefundStatements;
+  private readonly cst: ChannelStatements;
   private readonly hub = new WaiterHub();
   private readonly committer: GroupCommitter<Job>;
   private readonly clock: Clock;
@@ -74,6 +77,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore {
     this.scheduler = opts.scheduler ?? timerScheduler;
     this.st = new Statements(db);
     this.rst = new RefundStatements(db);
+    this.cst = new ChannelStatements(db);
     this.counters = this.st.effectiveCounters();
     const m = this.st.minUnpaidExpiry.get()?.m ?? null;
     this.minExpiry = m === null ? null : Number(m);
@@ -271,6 +275,42 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore {
     this.ensureOpen();
     if (invreqId !== undefined) checkBytes32('invreqId', invreqId);
     return this.rst.listPayments(invreqId);
+  }
+
+  // ---- channels (ChannelStore, issue 13) ----
+
+  allocateChannelKeyIndex(): Promise<bigint> {
+    return this.submit(allocateKeyIndexWrite(this.cst));
+  }
+
+  saveChannel(channel: StoredChannel, opts: { paid?: readonly ChannelPaidMark[] } = {}): Promise<SaveChannelResult> {
+    try {
+      if (!(channel.channelId instanceof Uint8Array) || channel.channelId.length !== 32) throw invalid('channelId', 'should be 32 bytes');
+      if (!(channel.peerId instanceof Uint8Array) || channel.peerId.length !== 33) throw invalid('peerId', 'should be 33 bytes');
+      if (typeof channel.keyIndex !== 'bigint' || channel.keyIndex < 0n || channel.keyIndex >= 1n << 63n) throw invalid('keyIndex', 'should be a non-negative 63-bit integer');
+      checkText('phase', channel.phase);
+      if (!(channel.state instanceof Uint8Array)) throw invalid('state', 'should be bytes');
+      for (const p of opts.paid ?? []) {
+        checkBytes32('paymentHash', p.paymentHash);
+        checkMsat('amountReceivedMsat', p.amountReceivedMsat);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const c: StoredChannel = { channelId: new Uint8Array(channel.channelId), peerId: new Uint8Array(channel.peerId), keyIndex: channel.keyIndex, phase: channel.phase, state: new Uint8Array(channel.state) };
+    const paid = (opts.paid ?? []).map((p) => ({ ...p, paymentHash: new Uint8Array(p.paymentHash) }));
+    return this.submit(saveChannelWrite(this.cst, this.st, c, paid));
+  }
+
+  listChannels(): StoredChannel[] {
+    this.ensureOpen();
+    return this.cst.list();
+  }
+
+  getChannel(channelId: Uint8Array): StoredChannel | undefined {
+    this.ensureOpen();
+    checkBytes32('channelId', channelId);
+    return this.cst.get(channelId);
   }
 
   // ---- time ----
