@@ -6,6 +6,7 @@ export * from './node.ts';
 export { startDaemon, buildMethodTable, type Daemon } from './rpc/daemon.ts';
 export { RpcError, INVALID_PARAMS, type RpcMethod, type Notification, type NotifyLevel } from './rpc/types.ts';
 export { rpcCall, rpcCallRaw, rpcSocketPath, DEFAULT_DATADIR, RPC_FILENAME, type RpcAnswer, type RpcCallOptions, type RpcErrorObject, type RpcNotification, type RpcRawAnswer } from './rpc/client.ts';
+export { TestNetworkLedger, type LedgerTransfer, type PaymentBackend } from './payments/index.ts';
 export type { Network } from './wire/chains.ts';
 export { ManualClock, systemClock, type Clock } from './util/clock.ts';
 export { createLogger, memorySink, type LogLevel, type LogSink, type Logger } from './util/log.ts';

@@ -1,0 +1,219 @@
+// The package as a user gets it (issue 12): `npm pack` (its `prepare` builds dist/ with tsc) in a
+// copy of the sources, the tarball installed with `npm install <tarball>` into an empty scratch
+// project, and there, in plain JavaScript with neither tsx nor TypeScript installed, the library
+// imported by its package name and run; the installed `bolt12d` and `bolt12-cli` executables run;
+// and a TypeScript file type-checked against the shipped `.d.ts` by the repository's tsc.
+//
+// Offline and quick: the scratch project gets a lock file made from the repository's (the
+// dependencies' versions and integrity hashes; `npm ci` left their tarballs in the npm cache), so
+// `npm install --offline` needs no registry; install scripts are skipped (`--ignore-scripts`) and
+// better-sqlite3's compiled binding is copied from the repository's node_modules (same Node,
+// same platform) instead of compiled again. About 30 s, most of it tsc.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFile, type ExecFileOptions } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from '../tmp.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const REPO_MODULES = join(ROOT, 'node_modules');
+
+interface Run {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** The environment without the npm_* variables of an enclosing `npm test` (they would point npm at this repository). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k) && k !== 'NODE_OPTIONS') env[k] = v;
+  return env;
+}
+
+function run(cmd: string, args: string[], opts: ExecFileOptions & { cwd: string }): Promise<Run> {
+  return new Promise((res) => {
+    execFile(cmd, args, { env: cleanEnv(), maxBuffer: 64 * 1024 * 1024, timeout: 180_000, ...opts }, (e, out, err) =>
+      res({ code: e ? (typeof (e as { code?: unknown }).code === 'number' ? ((e as { code: number }).code) : 1) : 0, out: String(out), err: String(err) }),
+    );
+  });
+}
+
+async function ok(cmd: string, args: string[], opts: ExecFileOptions & { cwd: string }): Promise<string> {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${opts.cwd}) exited ${r.code}:\n${r.err}\n${r.out}`);
+  return r.out;
+}
+
+/** A lock file for a project depending on nothing yet, holding every production package of ours at the version we test with. */
+function scratchLock(registry: string): unknown {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string; resolved?: string; dev?: boolean; devOptional?: boolean; link?: boolean }> };
+  const packages: Record<string, unknown> = { '': { name: 'scratch' } };
+  for (const [k, v] of Object.entries(lock.packages)) {
+    if (!k.startsWith('node_modules/') || v.dev || v.devOptional || v.link) continue;
+    const name = k.slice(k.lastIndexOf('node_modules/') + 'node_modules/'.length);
+    // the lock may omit registry URLs (omit-lockfile-registry-resolved); npm finds cached tarballs by URL and integrity
+    packages[k] = { ...v, resolved: v.resolved ?? `${registry.replace(/\/$/, '')}/${name}/-/${name.split('/').pop()}-${v.version}.tgz` };
+  }
+  return { name: 'scratch', lockfileVersion: 3, requires: true, packages };
+}
+
+// Plain JavaScript, run by node with nothing else: the package's main entry and its subpaths.
+const MAIN_JS = `
+import { Node, startDaemon, TestNetworkLedger, VERSION } from 'bolt12d';
+import { rpcCall, rpcSocketPath } from 'bolt12d/client';
+import { decodeRefund } from 'bolt12d/bolt12';
+import { encodeBigSize } from 'bolt12d/wire';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const out = { version: VERSION, wire: Array.from(encodeBigSize(253n)).join(',') };
+// A daemon from the library, with a datadir (SQLite store, gossip verified on worker threads from
+// the compiled worker file), answering on its socket.
+const dir = mkdtempSync(join(tmpdir(), 'b12d-scratch-'));
+const d = await startDaemon({ datadir: dir, port: 0, logLevel: 'warn' });
+out.socket = d.rpcPath === rpcSocketPath(dir, 'regtest');
+out.getinfo = (await rpcCall(d.rpcPath, 'getinfo', [], 10_000)).result.id === d.node.nodeIdHex;
+
+// Three nodes on loopback and the test-network ledger: a refund on one, an invoice for it from
+// another, paid.
+const ledger = new TestNetworkLedger();
+const payments = { backend: 'testnet-ledger', ledger };
+const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(() => Node.start({ port: 0, logLevel: 'error', payments })));
+await a.connect(b.nodeId, '127.0.0.1', b.tcpAddress.port);
+await b.connect(c.nodeId, '127.0.0.1', c.tcpAddress.port);
+await a.connect(c.nodeId, '127.0.0.1', c.tcpAddress.port);
+const refund = await c.invoiceRequests.create({ amountMsat: 21_000n, description: 'from the scratch project' });
+out.refund = decodeRefund(refund.bolt12).invreqAmount === 21_000n;
+const inv = await a.sendInvoice({ invreq: refund.bolt12, label: 'scratch', timeout: 30 });
+out.paid = inv.status;
+out.ledger = ledger.transfers.filter((t) => t.to === a.nodeIdHex && t.amountMsat === 21_000n).length;
+await Promise.all([a, b, c].map((n) => n.stop()));
+await d.shutdown();
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify(out));
+`;
+
+// Type-checked against the shipped .d.ts (strict, skipLibCheck off: the declarations themselves too).
+const CHECK_TS = `
+import { Node, startDaemon, rpcCall, TestNetworkLedger, type NodeOptions, type RpcAnswer, type Daemon } from 'bolt12d';
+import { decodeRefund, type Refund } from 'bolt12d/bolt12';
+import { rpcCallRaw, type RpcRawAnswer } from 'bolt12d/client';
+
+export async function flow(opts: NodeOptions): Promise<string> {
+  const ledger = new TestNetworkLedger();
+  const n: Node = await Node.start({ ...opts, payments: { backend: 'testnet-ledger', ledger } });
+  const r = await n.invoiceRequests.create({ amountMsat: 1000n, description: 'typed' });
+  const refund: Refund = decodeRefund(r.bolt12);
+  const amount: bigint = refund.invreqAmount;
+  void amount;
+  await n.stop();
+  return n.nodeIdHex;
+}
+export async function daemon(dir: string): Promise<unknown> {
+  const d: Daemon = await startDaemon({ datadir: dir, port: 0 });
+  const a: RpcAnswer = await rpcCall(d.rpcPath, 'getinfo', []);
+  const raw: RpcRawAnswer = await rpcCallRaw(d.rpcPath, 'getinfo', [], { timeoutMs: 1000 });
+  await d.shutdown();
+  return [a.result, raw.text];
+}
+// @ts-expect-error a port is a number: the shipped types are real types, not any
+export const bad: NodeOptions = { port: 'x' };
+// @ts-expect-error amounts are bigint msat
+export const bad2 = (n: Node) => n.invoiceRequests.create({ amountMsat: 1000, description: 'x' });
+`;
+
+describe('the packed package, installed into an empty project', () => {
+  let work: string;
+  let scratch: string;
+  let tarball: string;
+  let files: string[];
+  beforeAll(async () => {
+    work = tempDir('b12d-pack-');
+    // the sources as a clone has them, with this repository's dependencies (tsc for `prepare`)
+    const pkg = join(work, 'pkg');
+    mkdirSync(pkg);
+    for (const f of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE', 'src', 'bin', 'scripts']) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
+    symlinkSync(REPO_MODULES, join(pkg, 'node_modules'), 'dir');
+    const packed = JSON.parse(await ok('npm', ['pack', '--json', '--pack-destination', work], { cwd: pkg })) as { filename: string; files: { path: string }[] }[];
+    tarball = join(work, packed[0]!.filename);
+    files = packed[0]!.files.map((f) => f.path);
+
+    scratch = join(work, 'scratch');
+    mkdirSync(scratch);
+    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch', private: true, type: 'module' }));
+    const registry = (await ok('npm', ['config', 'get', 'registry'], { cwd: scratch })).trim();
+    writeFileSync(join(scratch, 'package-lock.json'), JSON.stringify(scratchLock(registry)));
+    await ok('npm', ['install', tarball, '--offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: scratch });
+    const binding = 'better-sqlite3/build/Release/better_sqlite3.node';
+    mkdirSync(dirname(join(scratch, 'node_modules', binding)), { recursive: true });
+    cpSync(join(REPO_MODULES, binding), join(scratch, 'node_modules', binding));
+  }, 240_000);
+
+  it('holds only what a user needs: dist/ (JavaScript and .d.ts), the bin/ launchers, README, LICENSE', () => {
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/index.d.ts');
+    expect(files).toContain('dist/bin/bolt12-cli.js');
+    expect(files).toContain('dist/gossip/gossip-verify-worker.js');
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'bin/bolt12d.js', 'bin/bolt12-cli.js', 'bin/_launch.js']));
+    const other = files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f) && !/^bin\/[^/]+\.js$/.test(f) && !['README.md', 'LICENSE', 'package.json'].includes(f));
+    expect(other).toEqual([]);
+    // every relative import in the JavaScript names a .js file (rewriteRelativeImportExtensions)
+    const js = readFileSync(join(scratch, 'node_modules/bolt12d/dist/node.js'), 'utf8');
+    expect(js).not.toMatch(/from ['"]\.{1,2}\/[^'"]*\.ts['"]/);
+  });
+
+  it('installs without TypeScript or tsx: no compiler at run time', () => {
+    const installed = JSON.parse(readFileSync(join(scratch, 'node_modules/bolt12d/package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(installed.dependencies)).not.toContain('tsx');
+    expect(existsSync(join(scratch, 'node_modules/tsx'))).toBe(false);
+    expect(existsSync(join(scratch, 'node_modules/typescript'))).toBe(false);
+    expect(existsSync(join(scratch, 'node_modules/bolt12d/src'))).toBe(false);
+  });
+
+  it('runs from plain JavaScript: a daemon and its RPC, three nodes, a refund answered by an invoice and paid', async () => {
+    writeFileSync(join(scratch, 'main.js'), MAIN_JS);
+    const out = await ok(process.execPath, ['main.js'], { cwd: scratch });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ version: '0.1.0', wire: '253,0,253', socket: true, getinfo: true, refund: true, paid: 'paid', ledger: 1 });
+  });
+
+  it("the installed bolt12d and bolt12-cli run the compiled JavaScript", async () => {
+    const bin = join(scratch, 'node_modules/.bin');
+    expect((await ok(join(bin, 'bolt12d'), ['--version'], { cwd: scratch })).trim()).toBe('bolt12d v0.1.0');
+    const dir = tempDir('b12d-pack-daemon-');
+    const { spawn } = await import('node:child_process');
+    const child = spawn(join(bin, 'bolt12d'), ['--datadir', dir, '--port', '0', '--log-level', 'warn'], { cwd: scratch, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const sock = join(dir, 'regtest', 'lightning-rpc');
+      for (let t0 = Date.now(); !existsSync(sock); ) {
+        if (child.exitCode !== null || Date.now() - t0 > 30_000) throw new Error('the installed bolt12d did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const info = JSON.parse(await ok(join(bin, 'bolt12-cli'), ['--datadir', dir, '-l', '{"network":true}', 'getinfo'], { cwd: scratch }));
+      expect(info).toEqual({ network: 'regtest' });
+      expect((await ok(join(bin, 'bolt12-cli'), ['--datadir', dir, 'stop'], { cwd: scratch })).trim()).toBe('Shutdown complete');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      expect(child.exitCode).toBe(0);
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('type-checks a TypeScript file against the shipped .d.ts', async () => {
+    writeFileSync(join(scratch, 'check.ts'), CHECK_TS);
+    writeFileSync(
+      join(scratch, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['check.ts'] }),
+    );
+    const r = await run(process.execPath, [join(REPO_MODULES, 'typescript/bin/tsc'), '-p', '.'], { cwd: scratch });
+    expect(r.out + r.err).toBe('');
+    expect(r.code).toBe(0);
+    // and a type error in it is reported (the check is not vacuous)
+    writeFileSync(join(scratch, 'check.ts'), CHECK_TS + `\nexport const wrong: string = Node;\n`);
+    const bad = await run(process.execPath, [join(REPO_MODULES, 'typescript/bin/tsc'), '-p', '.'], { cwd: scratch });
+    expect(bad.code).not.toBe(0);
+    expect(bad.out).toMatch(/check\.ts\(\d+,\d+\): error TS2322/);
+  });
+});
