@@ -76,6 +76,14 @@ const dir = mkdtempSync(join(tmpdir(), 'b12d-scratch-'));
 const d = await startDaemon({ datadir: dir, port: 0, logLevel: 'warn' });
 out.socket = d.rpcPath === rpcSocketPath(dir, 'regtest');
 out.getinfo = (await rpcCall(d.rpcPath, 'getinfo', [], 10_000)).result.id === d.node.nodeIdHex;
+// Gossip signatures are checked on worker threads started from the compiled worker file (a worker
+// that cannot load dies, and the pool falls back to this thread with fewer live workers).
+const pool = d.node.gossipVerifier; // private in the types, there at run time
+const key = new Uint8Array(33);
+key[0] = 2;
+key[32] = 1;
+const verdicts = await pool.verify(Array.from({ length: 600 }, () => ({ digest: new Uint8Array(32), pubkey: key, signature: new Uint8Array(64).fill(1) })));
+out.workers = pool.threads > 0 && pool.liveWorkers === pool.threads && verdicts.length === 600 && !verdicts.some(Boolean);
 
 // Three nodes on loopback and the test-network ledger: a refund on one, an invoice for it from
 // another, paid.
@@ -176,7 +184,7 @@ describe('the packed package, installed into an empty project', () => {
   it('runs from plain JavaScript: a daemon and its RPC, three nodes, a refund answered by an invoice and paid', async () => {
     writeFileSync(join(scratch, 'main.js'), MAIN_JS);
     const out = await ok(process.execPath, ['main.js'], { cwd: scratch });
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ version: '0.1.0', wire: '253,0,253', socket: true, getinfo: true, refund: true, paid: 'paid', ledger: 1 });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ version: '0.1.0', wire: '253,0,253', socket: true, getinfo: true, workers: true, refund: true, paid: 'paid', ledger: 1 });
   });
 
   it("the installed bolt12d and bolt12-cli run the compiled JavaScript", async () => {
