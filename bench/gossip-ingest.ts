@@ -71,7 +71,7 @@ interface Item {
  * Raw verification throughput of the pool (signatures/s, and process CPU µs per signature): the
  * sample's checks already packed in memory, nothing decoded, hashed or stored.
  */
-async function boundRate(v: GossipSignatureVerifier, checks: SignatureCheck[]): Promise<{ rate: number; cpuUs: number }> {
+export async function boundRate(v: GossipSignatureVerifier, checks: SignatureCheck[]): Promise<{ rate: number; cpuUs: number }> {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await v.verify(checks);
@@ -81,17 +81,11 @@ async function boundRate(v: GossipSignatureVerifier, checks: SignatureCheck[]): 
   return { rate: checks.length / s, cpuUs: (c.user + c.system) / checks.length };
 }
 
-export async function run(): Promise<void> {
-  const threads = availableParallelism();
-  const tl = performance.now();
-  const set = await loadOrGenerateGossipSet({ nodes: NODES, channels: CHANNELS, seed: SEED });
-  const loadS = (performance.now() - tl) / 1000;
-  const ctx: GossipContext = { chainHash: set.chainHash, now: set.timestamp };
-
-  // The bound's sample: the signatures of the set's first messages (announcements' node ids for the updates).
+/** The bound's sample: the signatures of the set's first messages (announcements' node ids for the updates). */
+export function boundSample(messages: readonly Uint8Array[], ctx: GossipContext): SignatureCheck[] {
   const sample: SignatureCheck[] = [];
   const ids = new Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>();
-  for (const raw of set.messages) {
+  for (const raw of messages) {
     if (sample.length >= BOUND_SAMPLE) break;
     const p = decodeAndPrecheck(raw, ctx);
     if (!p.ok) throw new Error(`the generated set has a message the precheck refuses: ${p.reason} ${p.detail}`);
@@ -99,6 +93,17 @@ export async function run(): Promise<void> {
     const c = ids.get(p.kind === 'channel_update' ? p.msg.shortChannelId : -1n);
     sample.push(...signatureChecks(p, p.kind === 'channel_update' ? (p.direction ? c!.nodeId2 : c!.nodeId1) : undefined));
   }
+  return sample;
+}
+
+export async function run(): Promise<void> {
+  const threads = availableParallelism();
+  const tl = performance.now();
+  const set = await loadOrGenerateGossipSet({ nodes: NODES, channels: CHANNELS, seed: SEED });
+  const loadS = (performance.now() - tl) / 1000;
+  const ctx: GossipContext = { chainHash: set.chainHash, now: set.timestamp };
+
+  const sample = boundSample(set.messages, ctx);
 
   const graph = new ChannelGraph();
   const rejects = emptyRejectCounts();

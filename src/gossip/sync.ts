@@ -231,6 +231,36 @@ interface RangeQuery {
   timer: NodeJS.Timeout;
 }
 
+/** A FIFO of framed messages: batches are taken from the front without moving the rest. */
+class MessageQueue {
+  private items: Uint8Array[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(m: Uint8Array): void {
+    this.items.push(m);
+  }
+
+  take(n: number): Uint8Array[] {
+    const out = this.items.slice(this.head, this.head + n);
+    this.head += out.length;
+    if (this.head === this.items.length) this.clear();
+    else if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 class PeerGossip {
   readonly key: string;
   readonly queries: boolean;
@@ -239,7 +269,7 @@ class PeerGossip {
   /** Their filter: what they want relayed. Absent: nothing but our own gossip. */
   filter?: { first: number; range: number };
   // Inbound validation.
-  readonly queue: Uint8Array[] = [];
+  readonly queue = new MessageQueue();
   processing = false;
   /** Channels announced in batches still being verified: scid → node ids (for the updates behind them). */
   readonly pendingChannels = new Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>();
@@ -498,7 +528,7 @@ export class GossipSync {
     ps.range = undefined;
     ps.scidQuery = undefined;
     ps.outbox = [];
-    ps.queue.length = 0;
+    ps.queue.clear();
   }
 
   /** Ask a peer for new gossip (after the sync peer, up to `maxFilterPeers`). */
@@ -816,7 +846,7 @@ export class GossipSync {
     try {
       while ((ps.queue.length > 0 || inflight.length > 0) && !this.closed) {
         while (ps.queue.length > 0 && inflight.length < this.verifyConcurrency) {
-          inflight.push(this.prepareBatch(ps, ps.queue.splice(0, this.limits.batchSize)));
+          inflight.push(this.prepareBatch(ps, ps.queue.take(this.limits.batchSize)));
         }
         const head = inflight.shift()!;
         await this.applyBatch(ps, head);
