@@ -23,6 +23,8 @@ import type { RefundStore } from './invoice-store/index.ts';
 import { InvoiceReceiver, NoPaymentBackend, type PaymentBackend, type TestNetworkLedger } from './payments/index.ts';
 import { SendInvoiceService, type SendInvoiceOptions, type SendInvoiceParams } from './sendinvoice.ts';
 import { InvoiceRequestService, type InvoiceRequestOptions } from './invoicerequest.ts';
+import { ChannelManager, fundeeConfig, type ChannelManagerLimits, type FundeeConfig } from './channel/index.ts';
+import { ChannelPaymentBackend } from './payments/channels.ts';
 
 export const VERSION = '0.1.0';
 
@@ -76,13 +78,22 @@ export interface NodeOptions extends Partial<NodeConfig> {
   sendinvoice?: Partial<SendInvoiceOptions>;
   /** The refunds we issue (src/invoicerequest.ts). */
   invoicerequest?: Partial<InvoiceRequestOptions>;
+  /**
+   * Receive-only channels (src/channel): funders whose zero-conf channels we accept (node ids, or
+   * `'all'` on regtest only; Core Lightning-style `--trust-funder`), the fundee's policy and bounds.
+   * Without trusted funders every open_channel is refused with an error saying why. With some and
+   * no `payments` option, the payment backend is `channels`.
+   */
+  channels?: { trustedFunders?: 'all' | readonly Uint8Array[]; config?: Partial<Omit<FundeeConfig, 'chainHash' | 'trustedFunders'>>; limits?: Partial<ChannelManagerLimits> };
 }
 
 /**
  * Our `init` features: the transport's defaults plus BOLT 9 `gossip_queries` (7, optional): we keep
- * the whole graph and answer queries, so we are worth querying (BOLT 7, "Query Messages").
+ * the whole graph and answer queries, so we are worth querying (BOLT 7, "Query Messages"); and for the
+ * receive-only channels (src/channel) BOLT 9 `option_scid_alias` (47) and `option_zeroconf` (51),
+ * both optional: we accept zero-conf channels from trusted funders and send an alias in channel_ready.
  */
-export const NODE_INIT_FEATURE_BITS: readonly number[] = Object.freeze([...DEFAULT_INIT_FEATURE_BITS, 7].sort((a, b) => a - b));
+export const NODE_INIT_FEATURE_BITS: readonly number[] = Object.freeze([...DEFAULT_INIT_FEATURE_BITS, 7, 47, 51].sort((a, b) => a - b));
 
 /** Raised when the node cannot start (bad datadir, unreadable hsm_secret…). */
 export class NodeError extends Error {
@@ -181,6 +192,10 @@ export class Node {
   readonly sendInvoices: SendInvoiceService;
   /** `invoicerequest`, `listinvoicerequests`, `disableinvoicerequest`, and invoices for our refunds. */
   readonly invoiceRequests: InvoiceRequestService;
+  /** Receive-only channels: opens from trusted funders, HTLCs to our invoices (src/channel/manager.ts). */
+  readonly channels: ChannelManager;
+  /** The payment layer's half of the channels: which invoice an HTLC pays (src/payments/channels.ts). */
+  readonly channelPayments: ChannelPaymentBackend;
   /** `<datadir>/<network>`, when the node has a datadir. */
   readonly networkDir?: string;
   readonly startedAt: number;
@@ -315,7 +330,13 @@ export class Node {
     });
     this.invoices = store;
     this.refunds = store;
-    const pay = opts.payments ?? { backend: 'none' };
+    const trusted = opts.channels?.trustedFunders ?? [];
+    if (trusted === 'all' && config.network !== 'regtest') {
+      void store.close();
+      throw new NodeError("--trust-funder all is allowed on regtest only: name each funder's node id");
+    }
+    this.channelPayments = new ChannelPaymentBackend({ nodeSecret: this.nodeSecret, store, clock: this.clock });
+    const pay = opts.payments ?? (trusted === 'all' || trusted.length > 0 ? { backend: this.channelPayments } : { backend: 'none' as const });
     try {
       this.payments = pay.backend === 'none' ? new NoPaymentBackend() : pay.backend === 'testnet-ledger' ? pay.ledger.backendFor({ network: config.network, clock: this.clock }) : pay.backend;
     } catch (e) {
@@ -326,6 +347,18 @@ export class Node {
     this.payments.attachReceiver(this.paymentReceiver);
     const common = { nodeSecret: this.nodeSecret, nodeId: this.nodeId, network: config.network, clock: this.clock, random: this.random, logger: this.logger, messenger: this.messenger, router: this.router };
     this.sendInvoices = new SendInvoiceService({ ...common, store, receiver: this.paymentReceiver, ...(opts.sendinvoice ? { options: opts.sendinvoice } : {}) });
+    this.channels = new ChannelManager({
+      peers: this.peers,
+      store,
+      nodeSecret: this.nodeSecret,
+      // Every channel's keys come from this seed and the channel's key index: the same hsm_secret, the same keys.
+      channelSeed: hkdfSha256(new Uint8Array(0), this.nodeSecret, 32, new TextEncoder().encode('bolt12d channel seed')),
+      config: fundeeConfig({ ...opts.channels?.config, chainHash: CHAIN_HASH[config.network], trustedFunders: trusted === 'all' ? 'all' : trusted.map((t) => Uint8Array.from(t)) }),
+      logger: this.logger.child('channels'),
+      random: this.random,
+      decider: this.channelPayments,
+      ...(opts.channels?.limits ? { limits: opts.channels.limits } : {}),
+    });
     this.invoiceRequests = new InvoiceRequestService({ ...common, store, payments: this.payments, ...(opts.invoicerequest ? { options: opts.invoicerequest } : {}) });
   }
 
@@ -348,6 +381,8 @@ export class Node {
     };
     const node = new Node(config, opts);
     try {
+      // Stored channels are loaded before any peer can connect (they resume with channel_reestablish).
+      await node.channels.start();
       if (config.port !== null) node.tcpBinding = await node.peers.listenTcp(config.addr, config.port);
       if (config.wsPort !== null) node.wsBinding = await node.peers.listenWs(config.addr, config.wsPort);
     } catch (e) {
@@ -403,6 +438,7 @@ export class Node {
     this.router.close();
     this.messenger.close();
     this.gossip.close();
+    await this.channels.stop();
     await this.peers.close();
     this.gossipStore.close?.();
     await this.gossipVerifier?.close();

@@ -16,3 +16,5 @@ export * from './htlcs.ts';
 export * from './mutual-close.ts';
 export * from './fundee.ts';
 export * from './state-codec.ts';
+export * from './payment-onion.ts';
+export * from './manager.ts';

@@ -17,11 +17,11 @@ import { generateKey } from '../onion-message/keys.ts';
 import { unblindKeys, UnblindError } from '../onion-message/route-blinding.ts';
 import { Reader, Writer } from '../wire/codec.ts';
 import { WireError } from '../wire/errors.ts';
-import { decodeTlvStream } from '../wire/tlv.ts';
+import { decodeTlvStream, encodeTlvStream } from '../wire/tlv.ts';
 import { utf8 } from '../util/bytes.ts';
 
 /** BOLT 4, Failure Messages: the flags of the top byte of `failure_code`. */
-export const BADONION = 0x8000;
+const BADONION = 0x8000;
 export const PERM = 0x4000;
 export const NODE = 0x2000;
 export const UPDATE = 0x1000;
@@ -307,4 +307,19 @@ export function obfuscateFailurePacket(sharedSecret: Uint8Array, packet: Uint8Ar
   const out = new Uint8Array(packet.length);
   for (let i = 0; i < packet.length; i++) out[i] = packet[i]! ^ stream[i]!;
   return out;
+}
+
+/** Encode a hop `payload` (the sender's side; tests and tools build onions to us with it). */
+export function encodePaymentPayload(p: Omit<PaymentPayload, 'types'>): Uint8Array {
+  const recs: { type: bigint; value: Uint8Array }[] = [];
+  const tu = (v: bigint | number) => new Writer(8).tu(v).finish();
+  if (p.amtToForward !== undefined) recs.push({ type: PAYLOAD_TLV.amt_to_forward, value: tu(p.amtToForward) });
+  if (p.outgoingCltvValue !== undefined) recs.push({ type: PAYLOAD_TLV.outgoing_cltv_value, value: tu(p.outgoingCltvValue) });
+  if (p.shortChannelId !== undefined) recs.push({ type: PAYLOAD_TLV.short_channel_id, value: new Writer(8).u64(p.shortChannelId).finish() });
+  if (p.paymentData !== undefined) recs.push({ type: PAYLOAD_TLV.payment_data, value: new Writer(40).bytes(p.paymentData.paymentSecret).tu(p.paymentData.totalMsat).finish() });
+  if (p.encryptedRecipientData !== undefined) recs.push({ type: PAYLOAD_TLV.encrypted_recipient_data, value: p.encryptedRecipientData });
+  if (p.currentPathKey !== undefined) recs.push({ type: PAYLOAD_TLV.current_path_key, value: p.currentPathKey });
+  if (p.paymentMetadata !== undefined) recs.push({ type: PAYLOAD_TLV.payment_metadata, value: p.paymentMetadata });
+  if (p.totalAmountMsat !== undefined) recs.push({ type: PAYLOAD_TLV.total_amount_msat, value: tu(p.totalAmountMsat) });
+  return encodeTlvStream(recs);
 }

@@ -295,13 +295,15 @@ export class FunderModel {
   // -------------------------------------------------------------------------------------------
   // Updates
 
-  addHtlc(amountMsat: bigint, paymentHash: Uint8Array, cltvExpiry = 800_000, extra: { pathKey?: Uint8Array; id?: bigint } = {}): ChannelWireOf<'update_add_htlc'> {
+  addHtlc(amountMsat: bigint, paymentHash: Uint8Array, cltvExpiry = 800_000, extra: { pathKey?: Uint8Array; id?: bigint; onion?: Uint8Array } = {}): ChannelWireOf<'update_add_htlc'> {
     const id = extra.id ?? this.nextHtlcId;
     if (extra.id === undefined) this.nextHtlcId += 1n;
     const onion = sha256(paymentHash, Uint8Array.of(1)).subarray(0, 1);
-    const packet = new Uint8Array(1366);
+    let packet = new Uint8Array(1366);
     packet.set(onion, 0);
     packet.set(paymentHash, 1);
+    // A real onion (the channel manager's tests peel it), when given.
+    if (extra.onion !== undefined) packet = extra.onion.slice();
     this.local.proposed.push({ kind: 'add', htlc: { id, amountMsat, paymentHash, cltvExpiry, onion: packet, ...(extra.pathKey ? { pathKey: extra.pathKey } : {}) } });
     return this.addMessage(this.local.proposed[this.local.proposed.length - 1] as Extract<Ours, { kind: 'add' }>);
   }

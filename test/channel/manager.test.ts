@@ -1,0 +1,268 @@
+// The channel manager over real sockets (127.0.0.1): a Node with receive-only channels and the
+// test-only BOLT 2 funder model (funder-model.ts) on its own PeerRegistry. Opens, refusals, a
+// payment over our blinded path with a real onion (fulfilled, the invoice paid in the same commit),
+// refusals with their BOLT 4 failure, a disconnect mid-dance, a restart from the datadir, a
+// mutual close started by us.
+import { afterEach, describe, expect, it } from 'vitest';
+import { deterministicRandom, sha256 } from '../../src/crypto/index.ts';
+import { Node } from '../../src/node.ts';
+import { PeerRegistry, type Peer } from '../../src/transport/index.ts';
+import { createLogger } from '../../src/util/log.ts';
+import { constructOnionPacket, computeHopSecrets } from '../../src/onion-message/sphinx.ts';
+import { CHANNEL_MSG, decodeChannelPayload, encodeChannelPayload, channelMessageType, type ChannelWireMessage } from '../../src/wire/channel.ts';
+import { MSG } from '../../src/wire/messages.ts';
+import { encodePaymentPayload, obfuscateFailurePacket, FAILURE_CODE } from '../../src/channel/payment-onion.ts';
+import { FunderModel } from './funder-model.ts';
+import { tempDir } from '../tmp.ts';
+import { eventually } from '../interop/our-node.ts';
+
+const enc = new TextEncoder();
+
+/** The funder side: a registry whose node id is the model's, answering what the model answers. */
+class FunderPeer {
+  readonly reg: PeerRegistry;
+  readonly got: ChannelWireMessage[] = [];
+  peer?: Peer;
+  auto = true;
+  /** Drop what arrives (a connection about to break). */
+  deaf = false;
+  constructor(
+    readonly model: FunderModel,
+    seed: string,
+  ) {
+    this.reg = new PeerRegistry({
+      nodeSecret: sha256(enc.encode(`${seed} node`)),
+      network: 'regtest',
+      logger: createLogger({ level: 'error', sinks: [] }),
+      random: deterministicRandom(`reg ${seed}`),
+      limits: { pingIntervalMs: 0 },
+    });
+    for (const t of [...Object.values(CHANNEL_MSG), MSG.error, MSG.warning]) {
+      this.reg.onMessage(t, (_p, payload) => {
+        if (this.deaf) return;
+        const m = decodeChannelPayload(t, payload)!;
+        this.got.push(m);
+        const replies = this.model.receive(m);
+        if (this.auto) for (const r of replies) this.send(r);
+      });
+    }
+  }
+  async connect(us: Node): Promise<void> {
+    this.peer = await this.reg.connect(us.nodeId, '127.0.0.1', us.tcpAddress!.port);
+  }
+  send(m: ChannelWireMessage): void {
+    this.peer!.send(channelMessageType(m.type), encodeChannelPayload(m));
+  }
+  /** Both sides quiet: the model may sign again. */
+  async settled(us: Node): Promise<void> {
+    const quiet = () => this.model.theirNextPoint !== undefined && this.model.nextFundee === undefined && !this.model.hasPending();
+    for (;;) {
+      await eventually(quiet, 'the dance to finish');
+      await us.channels.idle();
+      await new Promise((r) => setTimeout(r, 20));
+      if (quiet()) return;
+    }
+  }
+  /** Offer an HTLC with this onion and sign it, once the previous dance is over. */
+  async pay(us: Node, i: { amount: bigint; paymentHash: Uint8Array; onion: Uint8Array }, opts: { settle?: boolean } = {}): Promise<bigint> {
+    if (opts.settle !== false) await this.settled(us);
+    const add = this.model.addHtlc(i.amount, i.paymentHash, 800_000, { onion: i.onion });
+    this.send(add);
+    this.send(this.model.sign());
+    return add.id;
+  }
+  count(type: ChannelWireMessage['type']): number {
+    return this.got.filter((m) => m.type === type).length;
+  }
+  async open(): Promise<void> {
+    const n = this.got.length;
+    this.send(this.model.openChannel());
+    await eventually(() => this.got.slice(n).some((m) => m.type === 'accept_channel' || m.type === 'error'), 'accept_channel');
+    const err = this.got.slice(n).find((m) => m.type === 'error');
+    if (err) throw new Error(`refused: ${new TextDecoder().decode((err as { data: Uint8Array }).data)}`);
+    this.send(this.model.fundingCreated());
+    await eventually(() => this.count('funding_signed') > 0 && this.count('channel_ready') > 0, 'funding_signed and channel_ready');
+    this.send(this.model.channelReady());
+  }
+}
+
+const nodes: Node[] = [];
+const regs: PeerRegistry[] = [];
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.stop()));
+  await Promise.all(regs.splice(0).map((r) => r.close()));
+});
+
+async function setup(opts: { seed?: string; datadir?: string; trusted?: boolean } = {}) {
+  const seed = opts.seed ?? 'mgr-funder';
+  const model = new FunderModel({ seed });
+  const funder = new FunderPeer(model, seed);
+  regs.push(funder.reg);
+  const us = await Node.start({
+    port: 0,
+    logLevel: 'error',
+    nodeSecret: sha256(enc.encode('manager test us')),
+    ...(opts.datadir ? { datadir: opts.datadir } : {}),
+    channels: { trustedFunders: opts.trusted === false ? [] : [model.nodeId] },
+  });
+  nodes.push(us);
+  await funder.connect(us);
+  return { us, model, funder };
+}
+
+/** An invoice in our store and an onion paying it over our blinded path. */
+async function invoiceAndOnion(us: Node, label: string, amountMsat: bigint, opts: { payAmount?: bigint; total?: bigint; tamperPath?: boolean; expiresIn?: number } = {}) {
+  const preimage = sha256(enc.encode(`preimage ${label}`));
+  const paymentHash = sha256(preimage);
+  const expiresAt = Math.floor(Date.now() / 1000) + (opts.expiresIn ?? 3600);
+  await us.invoices.create({ label, bolt12: `lni1qqg${label.replace(/[^a-z0-9]/g, 'q')}`, paymentHash, paymentPreimage: preimage, amountMsat, expiresAt });
+  const { path } = us.paymentReceiver.paymentPath({ paymentHash, amountMsat, expiresAt });
+  const erd = path.hops[0]!.encryptedRecipientData.slice();
+  if (opts.tamperPath) erd[erd.length - 1]! ^= 1;
+  const pay = opts.payAmount ?? amountMsat;
+  const payload = encodePaymentPayload({ amtToForward: pay, outgoingCltvValue: 800_000, encryptedRecipientData: erd, currentPathKey: path.firstPathKey, totalAmountMsat: opts.total ?? pay });
+  const sessionKey = sha256(enc.encode(`session ${label}`));
+  const { packet } = constructOnionPacket({ sessionKey, hops: [{ pubkey: us.nodeId, payload }], hopPayloadsLength: 1300, associatedData: paymentHash });
+  const ss = computeHopSecrets(sessionKey, [us.nodeId]).sharedSecrets[0]!;
+  return { preimage, paymentHash, onion: packet, ss, amount: pay };
+}
+
+/** The BOLT 4 failure code the fundee put in update_fail_htlc, read with the hop's shared secret. */
+function failureCodeOf(funder: FunderPeer, id: bigint, ss: Uint8Array): number {
+  const f = funder.got.find((m) => m.type === 'update_fail_htlc' && m.id === id) as Extract<ChannelWireMessage, { type: 'update_fail_htlc' }>;
+  const plain = obfuscateFailurePacket(ss, f.reason);
+  return (plain[34]! << 8) | plain[35]!;
+}
+
+describe('channel manager', () => {
+  it('refuses an untrusted funder with an error that says why', async () => {
+    const { funder } = await setup({ seed: 'untrusted', trusted: false });
+    await expect(funder.open()).rejects.toThrow(/only from funders it trusts \(--trust-funder\)/);
+    expect(funder.peer!.connected).toBe(true);
+  });
+
+  it('opens a zero-conf channel and is paid over our blinded path: fulfilled, the invoice paid in the same commit', async () => {
+    const { us, model, funder } = await setup();
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    expect(us.channels.counts()).toEqual({ pending: 0, active: 1, inactive: 0 });
+    const inv = await invoiceAndOnion(us, 'paid-1', 50_000n);
+    await funder.pay(us, inv);
+    await eventually(() => model.preimages.has(Buffer.from(inv.paymentHash).toString('hex')), 'the preimage');
+    const rec = await us.invoices.waitInvoice('paid-1');
+    expect(rec).toMatchObject({ status: 'paid', amountReceivedMsat: 50_000n });
+    await us.channels.idle();
+    await eventually(() => us.channels.channels()[0]!.toUsMsat === 50_000n && us.channels.channels()[0]!.htlcs.length === 0, 'the HTLC settled into our balance');
+    // Two more in a row, one of them overpaying (at most twice is fine).
+    for (const [label, amt, pay] of [['paid-2', 10_000n, 10_000n], ['paid-3', 7_000n, 13_000n]] as const) {
+      await funder.settled(us);
+      const i = await invoiceAndOnion(us, label, amt, { payAmount: pay });
+      await funder.pay(us, i);
+      expect((await us.invoices.waitInvoice(label)).amountReceivedMsat).toBe(pay);
+    }
+    await eventually(() => us.channels.channels()[0]!.toUsMsat === 73_000n, 'balances');
+  });
+
+  it('refuses what it must with the failure BOLT 4 names, and the channel goes on', async () => {
+    const { us, model, funder } = await setup({ seed: 'mgr-refusals' });
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    const cases = [
+      { label: 'low', amt: 50_000n, opts: { payAmount: 49_999n } },
+      { label: 'high', amt: 10_000n, opts: { payAmount: 20_001n } },
+      { label: 'mpp', amt: 10_000n, opts: { payAmount: 10_000n, total: 20_000n } },
+      { label: 'forged', amt: 10_000n, opts: { tamperPath: true } },
+      { label: 'expired', amt: 10_000n, opts: { expiresIn: -10 } },
+    ];
+    for (const c of cases) {
+      await funder.settled(us);
+      const i = await invoiceAndOnion(us, c.label, c.amt, c.opts);
+      const id = await funder.pay(us, i);
+      await eventually(() => model.failed.has(id), `HTLC ${c.label} failed`);
+      expect(failureCodeOf(funder, id, i.ss), c.label).toBe(FAILURE_CODE.incorrect_or_unknown_payment_details);
+      expect(us.invoices.get(c.label)!.status).not.toBe('paid');
+    }
+    // An onion that is not for us at all (its version byte is not 0): update_fail_malformed_htlc invalid_onion_version.
+    await funder.settled(us);
+    const junk = model.addHtlc(5_000n, sha256(enc.encode('junk')), 800_000);
+    funder.send(junk);
+    funder.send(model.sign());
+    await eventually(() => model.failed.has(junk.id), 'junk failed');
+    const mal = funder.got.find((m) => m.type === 'update_fail_malformed_htlc') as Extract<ChannelWireMessage, { type: 'update_fail_malformed_htlc' }>;
+    expect(mal.failureCode).toBe(FAILURE_CODE.invalid_onion_version);
+    // The channel still takes a good payment.
+    await funder.settled(us);
+    const ok = await invoiceAndOnion(us, 'after-refusals', 3_000n);
+    await funder.pay(us, ok);
+    expect((await us.invoices.waitInvoice('after-refusals')).status).toBe('paid');
+    expect(us.channelPayments.refused).toMatchObject({ amount_too_low: 1, amount_too_high: 1, multi_part: 1, bad_blinding: 1, expired: 1 });
+  });
+
+  it('a disconnect between update_add_htlc and revoke_and_ack, then channel_reestablish: the payment completes', async () => {
+    const { us, model, funder } = await setup({ seed: 'mgr-disconnect' });
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    const inv = await invoiceAndOnion(us, 'dc-1', 20_000n);
+    await funder.settled(us);
+    funder.deaf = true; // our revoke_and_ack and commitment_signed are lost
+    await funder.pay(us, inv, { settle: false });
+    await us.channels.idle();
+    await eventually(() => us.channels.channels()[0]!.htlcs.length === 1, 'HTLC on our commitment');
+    funder.peer!.disconnect('test');
+    model.disconnect();
+    await eventually(() => !us.channels.channels()[0]!.connected, 'we see the disconnect');
+    funder.deaf = false;
+    await funder.connect(us);
+    funder.send(model.reestablish());
+    expect((await us.invoices.waitInvoice('dc-1')).status).toBe('paid');
+    await eventually(() => model.preimages.size === 1, 'preimage after reconnection');
+  });
+
+  it('a restart from the datadir resumes the channel with channel_reestablish (an HTLC in flight at the stop)', async () => {
+    const datadir = tempDir('mgr-restart-');
+    const { us, model, funder } = await setup({ seed: 'mgr-restart', datadir });
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    const inv = await invoiceAndOnion(us, 'rs-1', 30_000n);
+    await funder.pay(us, inv);
+    await eventually(() => model.preimages.size === 1, 'first payment');
+    await funder.settled(us);
+    funder.deaf = true;
+    const inv2 = await invoiceAndOnion(us, 'rs-2', 5_000n);
+    await funder.pay(us, inv2, { settle: false });
+    await eventually(() => us.channels.channels()[0]!.htlcs.length === 1, 'second HTLC on our commitment');
+    await us.channels.idle();
+    await us.stop();
+    nodes.splice(nodes.indexOf(us), 1);
+    model.disconnect();
+    funder.deaf = false;
+    const again = await Node.start({ port: 0, logLevel: 'error', nodeSecret: sha256(enc.encode('manager test us')), datadir, channels: { trustedFunders: [model.nodeId] } });
+    nodes.push(again);
+    expect(again.channels.channels().length).toBe(1);
+    expect(again.invoices.get('rs-1')!.status).toBe('paid');
+    await funder.connect(again);
+    funder.send(model.reestablish());
+    expect((await again.invoices.waitInvoice('rs-2')).status).toBe('paid');
+    await eventually(() => model.preimages.size === 2, 'second preimage');
+    await eventually(() => again.channels.channels()[0]!.toUsMsat === 35_000n, 'balance');
+  });
+
+  it('a mutual close started by us: shutdown, closing_signed, the close RPC resolves with the transaction', async () => {
+    const { us, model, funder } = await setup({ seed: 'mgr-close' });
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    const inv = await invoiceAndOnion(us, 'cl-1', 100_000n);
+    await funder.pay(us, inv);
+    await us.invoices.waitInvoice('cl-1');
+    await eventually(() => us.channels.channels()[0]!.toUsMsat === 100_000n, 'settled');
+    const ch = us.channels.channels()[0]!;
+    const closing = us.channels.close(ch.channelId);
+    // The model answers our shutdown with its own; the funder proposes the fee.
+    await eventually(() => funder.count('shutdown') > 0, 'our shutdown');
+    funder.send(model.closingSigned(500n));
+    const done = await closing;
+    expect(done.phase).toBe('closed');
+    expect(done.closing!.feeSatoshis).toBe(500n);
+    expect(us.channels.channels()[0]!.phase).toBe('closed');
+  });
+});
