@@ -37,6 +37,12 @@ export type OfferFields = Pick<
   | 'offerIssuer'
   | 'offerQuantityMax'
   | 'offerIssuerId'
+  // Core Lightning's experimental recurrence (decoded, never answered: see sendinvoice/invoicerequest)
+  | 'offerRecurrenceCompulsory'
+  | 'offerRecurrenceOptional'
+  | 'offerRecurrenceBase'
+  | 'offerRecurrencePaywindow'
+  | 'offerRecurrenceLimit'
 >;
 
 /**
