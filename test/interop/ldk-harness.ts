@@ -800,6 +800,8 @@ export class LdkNode {
   private readonly maxLogs: number;
   private readonly printLogs = process.env['LDK_LOG'] === '1';
   private paymentCounter = 0;
+  /** An Event_PendingHTLCsForwardable came: the next pump processes the forwards. */
+  private forwardsPending = false;
   private readonly msgCounts = new Map<string, number>();
   private stopped = false;
   /** Objects implemented in JS that WASM calls back into; kept referenced for the node's life. */
@@ -944,6 +946,7 @@ export class LdkNode {
     this.eventHandler = ldk.EventHandler.new_impl({
       handle_event: (e) => {
         this.events.push(e);
+        if (e instanceof ldk.Event_PendingHTLCsForwardable) this.forwardsPending = true;
         return ldk.Result_NoneReplayEventZ.constructor_ok();
       },
     });
@@ -968,6 +971,11 @@ export class LdkNode {
     this.channelManager.as_EventsProvider().process_pending_events(this.eventHandler);
     this.chainMonitor.as_EventsProvider().process_pending_events(this.eventHandler);
     this.onionMessenger.as_EventsProvider().process_pending_events(this.eventHandler);
+    // LDK.md: on Event_PendingHTLCsForwardable, process_pending_htlc_forwards() outside the handler.
+    if (this.forwardsPending) {
+      this.forwardsPending = false;
+      this.channelManager.process_pending_htlc_forwards();
+    }
     this.peerManager.process_events();
   }
 
@@ -1311,6 +1319,56 @@ export class LdkNode {
     return this.broadcastCounts.get(kind) ?? 0;
   }
 
+  // -------------------------------------------------------------------------------------------
+  // Channels (issue 13): LDK opens, funds (no chain: a made-up segwit funding transaction LDK
+  // trusts for zero-conf), pays over it, closes. Facts in /work/shared/interop/LDK.md.
+
+  /**
+   * `create_channel` to `peer`, then, on Event_FundingGenerationReady, `funding_transaction_generated`
+   * with a version-2 segwit transaction spending a made-up outpoint (non-empty witness) into exactly
+   * the event's output. Resolves with LDK's channel id once LDK has handed the funding over
+   * (funding_created sent); wait for Event_ChannelReady after.
+   */
+  async openChannel(peer: Uint8Array, fundingSatoshis: bigint, pushMsat = 0n, timeoutMs = 10_000): Promise<{ temporaryChannelId: ldk.ChannelId; fundingTx: Uint8Array }> {
+    const from = this.events.length;
+    const r = this.channelManager.create_channel(peer, fundingSatoshis, pushMsat, BigInt(++this.paymentCounter), null, null);
+    if (!(r instanceof ldk.Result_ChannelIdAPIErrorZ_OK)) throw new LdkRejected('create_channel', apiErrorText((r as ldk.Result_ChannelIdAPIErrorZ_Err).err));
+    const ev = await this.waitForEvent(isFundingGenerationReady, timeoutMs, from);
+    const fundingTx = fakeFundingTx(ev.output_script, ev.channel_value_satoshis, this.paymentCounter);
+    const f = this.channelManager.funding_transaction_generated(ev.temporary_channel_id, ev.counterparty_node_id, fundingTx);
+    if (!(f instanceof ldk.Result_NoneAPIErrorZ_OK)) throw new LdkRejected('funding_transaction_generated', apiErrorText((f as ldk.Result_NoneAPIErrorZ_Err).err));
+    this.pump();
+    return { temporaryChannelId: ev.temporary_channel_id, fundingTx };
+  }
+
+  /** LDK's channels (ChannelDetails) as plain fields. */
+  channels(): LdkChannelView[] {
+    return this.channelManager.list_channels().map((c) => {
+      const scid = c.get_short_channel_id();
+      const inScid = c.get_inbound_scid_alias();
+      return {
+        channelId: c.get_channel_id().write(),
+        channelIdObject: c.get_channel_id(),
+        counterparty: c.get_counterparty().get_node_id(),
+        ready: !!c.get_is_channel_ready(),
+        usable: !!c.get_is_usable(),
+        outboundCapacityMsat: c.get_outbound_capacity_msat(),
+        inboundCapacityMsat: c.get_inbound_capacity_msat(),
+        balanceMsat: c.get_outbound_capacity_msat(),
+        valueSatoshis: c.get_channel_value_satoshis(),
+        ...(scid instanceof ldk.Option_u64Z_Some ? { shortChannelId: scid.some } : {}),
+        ...(inScid instanceof ldk.Option_u64Z_Some ? { inboundScidAlias: inScid.some } : {}),
+      };
+    });
+  }
+
+  /** `close_channel`: LDK starts a mutual close (shutdown, then closing_signed as funder). */
+  closeChannel(channelId: ldk.ChannelId, counterparty: Uint8Array): void {
+    const r = this.channelManager.close_channel(channelId, counterparty);
+    if (!(r instanceof ldk.Result_NoneAPIErrorZ_OK)) throw new LdkRejected('close_channel', apiErrorText((r as ldk.Result_NoneAPIErrorZ_Err).err));
+    this.pump();
+  }
+
   /** Events of a given class emitted so far. */
   eventsOf<E extends ldk.Event>(guard: (e: ldk.Event) => e is E): E[] {
     return this.events.filter(guard);
@@ -1402,3 +1460,62 @@ function semanticErrorName(e: ldk.Bolt12SemanticError): string {
 export const isInvoiceReceived = (e: ldk.Event): e is ldk.Event_InvoiceReceived => e instanceof ldk.Event_InvoiceReceived;
 export const isPaymentFailed = (e: ldk.Event): e is ldk.Event_PaymentFailed => e instanceof ldk.Event_PaymentFailed;
 export const isConnectionNeeded = (e: ldk.Event): e is ldk.Event_ConnectionNeeded => e instanceof ldk.Event_ConnectionNeeded;
+
+export const isFundingGenerationReady = (e: ldk.Event): e is ldk.Event_FundingGenerationReady => e instanceof ldk.Event_FundingGenerationReady;
+export const isChannelReady = (e: ldk.Event): e is ldk.Event_ChannelReady => e instanceof ldk.Event_ChannelReady;
+export const isChannelClosed = (e: ldk.Event): e is ldk.Event_ChannelClosed => e instanceof ldk.Event_ChannelClosed;
+export const isPaymentSent = (e: ldk.Event): e is ldk.Event_PaymentSent => e instanceof ldk.Event_PaymentSent;
+
+/** A channel as LDK lists it (ChannelDetails). */
+export interface LdkChannelView {
+  /** The 32-byte channel_id. */
+  channelId: Uint8Array;
+  channelIdObject: ldk.ChannelId;
+  counterparty: Uint8Array;
+  ready: boolean;
+  usable: boolean;
+  outboundCapacityMsat: bigint;
+  inboundCapacityMsat: bigint;
+  balanceMsat: bigint;
+  valueSatoshis: bigint;
+  shortChannelId?: bigint;
+  inboundScidAlias?: bigint;
+}
+
+function apiErrorText(e: ldk.APIError): string {
+  const err = (e as unknown as { err?: string }).err;
+  return `${e.constructor.name.replace(/^APIError_/, '')}${err ? `: ${err}` : ''}`;
+}
+
+/**
+ * A funding transaction LDK accepts without a chain (LDK.md): version 2, segwit, one input spending
+ * a made-up outpoint with a one-item witness, exactly one output (the event's script and value),
+ * locktime 0. Written by hand here so the harness depends on nothing in src/.
+ */
+export function fakeFundingTx(script: Uint8Array, valueSat: bigint, n: number): Uint8Array {
+  const out: number[] = [];
+  const u32 = (v: number) => out.push(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+  const u64 = (v: bigint) => {
+    for (let i = 0n; i < 8n; i++) out.push(Number((v >> (8n * i)) & 0xffn));
+  };
+  const varint = (v: number) => {
+    if (v < 0xfd) out.push(v);
+    else out.push(0xfd, v & 0xff, v >> 8);
+  };
+  u32(2);
+  out.push(0x00, 0x01); // segwit marker and flag
+  varint(1);
+  for (let i = 0; i < 32; i++) out.push((n * 31 + i * 7 + 1) & 0xff); // prevout txid
+  u32(0);
+  varint(0); // empty scriptSig
+  u32(0xffffffff);
+  varint(1);
+  u64(valueSat);
+  varint(script.length);
+  out.push(...script);
+  varint(1); // witness: one item
+  varint(1);
+  out.push(0x01);
+  u32(0); // locktime
+  return Uint8Array.from(out);
+}
