@@ -96,6 +96,9 @@ export interface GossipPeer {
   send(type: number, payload: Uint8Array): boolean;
   stats(): { queuedOutBytes: number };
   disconnect(reason: string): void;
+  /** Stop / resume reading the peer's socket (flow control while we are behind validating). */
+  holdReading?(reason: string): void;
+  releaseReading?(reason: string): void;
 }
 
 /** The transport's peer registry as this layer uses it. */
@@ -271,6 +274,8 @@ class PeerGossip {
   // Inbound validation.
   readonly queue = new MessageQueue();
   processing = false;
+  /** We asked the transport to stop reading this peer (its queue is long). */
+  readingHeld = false;
   /** Channels announced in batches still being verified: scid → node ids (for the updates behind them). */
   readonly pendingChannels = new Map<bigint, { nodeId1: Uint8Array; nodeId2: Uint8Array }>();
   /** Nodes of those channels (hex id → how many pending channels name it). */
@@ -826,6 +831,11 @@ export class GossipSync {
     }
     ps.tokens -= 1;
     ps.queue.push(frame(type, payload));
+    // Behind: stop reading this peer until the queue is down to a quarter (TCP slows it down).
+    if (!ps.readingHeld && ps.queue.length >= this.limits.maxPendingPerPeer / 2) {
+      ps.readingHeld = true;
+      ps.peer.holdReading?.('gossip');
+    }
     if (!ps.processing) {
       ps.processing = true;
       setImmediate(() => void this.process(ps));
@@ -850,12 +860,20 @@ export class GossipSync {
         }
         const head = inflight.shift()!;
         await this.applyBatch(ps, head);
+        if (ps.readingHeld && ps.queue.length <= this.limits.maxPendingPerPeer / 4) {
+          ps.readingHeld = false;
+          ps.peer.releaseReading?.('gossip');
+        }
       }
     } catch (e) {
       this.log.error(`gossip from ${ps.key}: ${(e as Error).stack ?? e}`);
     } finally {
       for (const b of inflight) this.releasePending(ps, b);
       ps.processing = false;
+      if (ps.readingHeld) {
+        ps.readingHeld = false;
+        ps.peer.releaseReading?.('gossip');
+      }
     }
   }
 

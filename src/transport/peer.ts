@@ -89,6 +89,9 @@ export class PeerConnection implements Peer {
   private readonly pongs = new PendingPongs();
   private readonly pingBudget: PingBudget;
   private inputPaused = false;
+  /** Layers above that asked us to stop reading for now (see holdReading). */
+  private readonly readHolds = new Set<string>();
+  private connPaused = false;
   private lastWarning: string | undefined;
   private counters = { bytesIn: 0, bytesOut: 0, msgsIn: 0, msgsOut: 0, maxQueuedOut: 0 };
   private resolveReady!: () => void;
@@ -499,7 +502,7 @@ export class PeerConnection implements Peer {
   private applyBackpressure(): void {
     if (!this.inputPaused && this.conn.queuedBytes() > this.host.limits.maxOutputQueueBytes) {
       this.inputPaused = true;
-      this.conn.pause();
+      this.updateReading();
       this.log.debug(`output queue ${this.conn.queuedBytes()} bytes: pausing input`);
     }
   }
@@ -507,6 +510,31 @@ export class PeerConnection implements Peer {
   private onDrain(): void {
     if (this.inputPaused && this.phase !== 'closed' && this.conn.queuedBytes() <= this.host.limits.maxOutputQueueBytes) {
       this.inputPaused = false;
+      this.updateReading();
+    }
+  }
+
+  /**
+   * Stop reading from the socket until `releaseReading(reason)`: a layer above is behind with
+   * this peer's messages (TCP then slows the peer down instead of us buffering without bound).
+   */
+  holdReading(reason: string): void {
+    if (this.phase === 'closed') return;
+    this.readHolds.add(reason);
+    this.updateReading();
+  }
+
+  releaseReading(reason: string): void {
+    if (this.readHolds.delete(reason)) this.updateReading();
+  }
+
+  private updateReading(): void {
+    const pause = this.inputPaused || this.readHolds.size > 0;
+    if (pause && !this.connPaused) {
+      this.connPaused = true;
+      this.conn.pause();
+    } else if (!pause && this.connPaused && this.phase !== 'closed') {
+      this.connPaused = false;
       this.conn.resume();
     }
   }

@@ -35,6 +35,12 @@ export interface Peer {
   ping(len?: number, pongBytes?: number): Promise<{ totlen: number }>;
   /** Close the connection (queued output is flushed first); logs `disconnect: <reason>`. */
   disconnect(reason: string): void;
+  /**
+   * Stop reading this peer's messages until `releaseReading` with the same reason (a layer above
+   * is behind: TCP flow control slows the peer down). Holds of several reasons add up.
+   */
+  holdReading(reason: string): void;
+  releaseReading(reason: string): void;
   stats(): PeerStats;
 }
 

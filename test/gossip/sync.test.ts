@@ -86,6 +86,24 @@ describe('gossip sync between our nodes', () => {
   });
 });
 
+describe('flow control', () => {
+  it('a sync far larger than the pending bound loses nothing: reading the peer is held while we validate', async () => {
+    const n = 600;
+    const edges: [number, number][] = [];
+    for (let i = 0; i < 1800; i++) edges.push([i % n, (i * 7 + 1 + Math.floor(i / n)) % n]);
+    const set = signedSet({ nodes: n, edges: edges.filter(([x, y]) => x !== y), now: NOW, seed: 'flow' });
+    const a = await start();
+    await a.gossip.ingest(set.messages);
+    const total = a.graph.channelCount;
+    expect(total).toBeGreaterThan(1700);
+    const b = await Node.start({ port: 0, logLevel: 'warn', gossipLimits: { maxPendingPerPeer: 2000, batchSize: 32 } });
+    nodes.push(b);
+    await b.connect(a.nodeId, '127.0.0.1', a.tcpAddress!.port);
+    await waitFor(() => b.gossip.isSynced && b.graph.channelCount === total && b.graph.announcedNodeCount === n, 30_000);
+    expect(b.gossip.stats().rejected.rate_limited).toBe(0);
+  });
+});
+
 describe('gossip validation counts refusals by reason', () => {
   it('bad signatures, wrong chains, stale and far-future timestamps, unknown channels and nodes, non-canonical signatures, duplicates', async () => {
     const set = signedSet({ nodes: 3, edges: [[0, 1]], now: NOW });
