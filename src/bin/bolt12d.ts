@@ -36,6 +36,8 @@ async function main(): Promise<number> {
       alias: cfg.alias,
       logLevel: cfg.logLevel,
       fetchinvoiceNoconnect: cfg.fetchinvoiceNoconnect,
+      // --trust-funder: zero-conf channels from these funders (src/channel); 'all' only on regtest (config.ts checks).
+      channels: { trustedFunders: cfg.trustFunders === 'all' ? 'all' : cfg.trustFunders.map((h) => Uint8Array.from(Buffer.from(h, 'hex'))) },
       logToStderr: true,
     });
   } catch (e) {

@@ -7,6 +7,8 @@ import { isNetwork, type Network } from '../wire/chains.ts';
 import { isLogLevel, type LogLevel } from '../util/log.ts';
 
 export interface DaemonConfig {
+  /** `--trust-funder`: funders whose zero-conf channels we accept (node ids hex, or 'all' on regtest). */
+  trustFunders: 'all' | string[];
   datadir: string;
   network: Network;
   addr: string;
@@ -24,7 +26,13 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG';
 }
 
-export const DAEMON_FLAGS: Array<{ name: string; arg?: string; help: string }> = [
+export const DAEMON_FLAGS: Array<{ name: string; arg?: string; help: string; repeat?: boolean }> = [
+  {
+    name: 'trust-funder',
+    arg: 'ID',
+    repeat: true,
+    help: 'accept zero-conf channels opened by node ID (repeatable; `all` trusts everyone, regtest only); others are refused. There is no chain backend: such a channel is only as safe as its funder is honest (nothing watches the funding output or punishes a revoked commitment)',
+  },
   { name: 'datadir', arg: 'DIR', help: `data directory (default ${DEFAULT_DATADIR}); state lives in DIR/<network>/` },
   { name: 'network', arg: 'NET', help: 'regtest (default), testnet, signet or mainnet' },
   { name: 'addr', arg: 'HOST', help: 'address to bind the P2P listeners to (default 127.0.0.1)' },
@@ -56,7 +64,8 @@ export function parseFlags(argv: string[], known = DAEMON_FLAGS): Record<string,
     }
     const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
     if (v === undefined) throw new ConfigError(`--${name} needs a value (${def.arg})`);
-    out[name] = v;
+    // Repeatable options (--trust-funder) collect their values, comma-separated.
+    out[name] = def.repeat && typeof out[name] === 'string' ? `${out[name]},${v}` : v;
   }
   return out;
 }
@@ -75,7 +84,8 @@ export function readConfigFile(path: string): Record<string, string> {
       const def = DAEMON_FLAGS.find((f) => f.name === k);
       // Options with a value, and switches (a bare `fetchinvoice-noconnect` line, as in CLN).
       if (!def || k === 'datadir' || (!def.arg && (eq >= 0 || ['help', 'version'].includes(k)))) throw new ConfigError(`${path}:${i + 1}: unknown option '${k}'`);
-      out[k] = eq >= 0 ? l.slice(eq + 1).trim() : def.arg ? '' : 'true';
+      const v = eq >= 0 ? l.slice(eq + 1).trim() : def.arg ? '' : 'true';
+      out[k] = def.repeat && out[k] !== undefined ? `${out[k]},${v}` : v;
     });
   return out;
 }
@@ -97,6 +107,7 @@ export function resolveDaemonConfig(flags: Record<string, string | true>): Daemo
   const logLevel = merged['log-level'] ?? 'info';
   if (!isLogLevel(logLevel)) throw new ConfigError(`log-level: should be debug, info, warn or error, got '${logLevel}'`);
   return {
+    trustFunders: trustFunders(merged['trust-funder'], netName),
     datadir,
     network: netName,
     addr: merged['addr'] ?? '127.0.0.1',
@@ -106,4 +117,16 @@ export function resolveDaemonConfig(flags: Record<string, string | true>): Daemo
     logLevel,
     fetchinvoiceNoconnect: merged['fetchinvoice-noconnect'] === 'true',
   };
+}
+
+/** `trust-funder` values: 66-hex-digit node ids, or `all` (regtest only: it trusts any peer with money). */
+function trustFunders(v: string | undefined, network: Network): 'all' | string[] {
+  if (v === undefined || v === '') return [];
+  const ids = v.split(',').map((x) => x.trim().toLowerCase()).filter((x) => x !== '');
+  if (ids.includes('all')) {
+    if (network !== 'regtest') throw new ConfigError(`trust-funder: 'all' is allowed on regtest only, not ${network}: name each funder's node id`);
+    return 'all';
+  }
+  for (const id of ids) if (!/^0[23][0-9a-f]{64}$/.test(id)) throw new ConfigError(`trust-funder: should be a node id (66 hex digits, 02 or 03 first) or 'all', got '${id}'`);
+  return [...new Set(ids)];
 }

@@ -6,6 +6,7 @@ import { RpcServer, RPC_FILENAME, isSocketAlive } from './server.ts';
 import { existsSync } from 'node:fs';
 import type { RpcContext } from './context.ts';
 import { coreMethods } from './methods/core.ts';
+import { channelMethods } from './methods/channels.ts';
 import { invoiceMethods } from './methods/invoices.ts';
 import { decodeMethod } from './methods/decode.ts';
 import { sendinvoiceMethods } from './methods/sendinvoice.ts';
@@ -22,6 +23,7 @@ export function buildMethodTable(): MethodTable<RpcContext> {
     decodeMethod as unknown as RpcMethod<RpcContext>,
     ...sendinvoiceMethods,
     ...invoicerequestMethods,
+    ...channelMethods,
   );
 }
 

@@ -14,6 +14,10 @@ import { MSG } from '../../src/wire/messages.ts';
 import { encodePaymentPayload, obfuscateFailurePacket, FAILURE_CODE } from '../../src/channel/payment-onion.ts';
 import { FunderModel } from './funder-model.ts';
 import { tempDir } from '../tmp.ts';
+import { buildMethodTable } from '../../src/rpc/daemon.ts';
+import { ConfigError, parseFlags, resolveDaemonConfig } from '../../src/rpc/config.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventually } from '../interop/our-node.ts';
 
 const enc = new TextEncoder();
@@ -265,4 +269,69 @@ describe('channel manager', () => {
     expect(done.closing!.feeSatoshis).toBe(500n);
     expect(us.channels.channels()[0]!.phase).toBe('closed');
   });
+
+  it('RPC: listpeerchannels, listfunds and getinfo in Core Lightning\'s shapes; close by channel id', async () => {
+    const { us, model, funder } = await setup({ seed: 'mgr-rpc' });
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    const inv = await invoiceAndOnion(us, 'rpc-1', 42_000n);
+    await funder.pay(us, inv);
+    await us.invoices.waitInvoice('rpc-1');
+    await funder.settled(us);
+    const table = buildMethodTable();
+    const ctx = { node: us, invoices: us.invoices, table, requestStop: () => undefined } as never;
+    const call = (name: string, p: Record<string, unknown> = {}) => table.get(name)!.handler(p, ctx) as Promise<any>;
+    const { channels } = await call('listpeerchannels');
+    expect(channels).toHaveLength(1);
+    expect(channels[0]).toMatchObject({
+      peer_id: Buffer.from(model.nodeId).toString('hex'),
+      peer_connected: true,
+      state: 'CHANNELD_NORMAL',
+      opener: 'remote',
+      private: true,
+      channel_type: { bits: [12, 46, 50], names: ['static_remotekey/even', 'scid_alias/even', 'zeroconf/even'] },
+      total_msat: 1_000_000_000n,
+      to_us_msat: 42_000n,
+      spendable_msat: 0n,
+      htlcs: [],
+      funding_outnum: model.fundingVout,
+    });
+    expect(channels[0].alias.remote).toMatch(/^\d+x\d+x\d+$/);
+    expect((await call('listpeerchannels', { id: '02' + '11'.repeat(32) })).channels).toEqual([]);
+    const funds = await call('listfunds');
+    expect(funds).toMatchObject({ outputs: [], channels: [{ state: 'CHANNELD_NORMAL', our_amount_msat: 42_000n, amount_msat: 1_000_000_000n }] });
+    const info = await call('getinfo');
+    expect(info).toMatchObject({ num_active_channels: 1, num_pending_channels: 0, num_inactive_channels: 0, payment_backend: 'channels' });
+    expect(info.warning_channels).toMatch(/only as safe as its funder is honest/);
+    await expect(call('close', { id: 'nonsense' })).rejects.toMatchObject({ code: -32602 });
+    await expect(call('close', { id: '00'.repeat(32) })).rejects.toMatchObject({ code: -1 });
+    const closing = call('close', { id: channels[0].channel_id, unilateraltimeout: 30 });
+    await eventually(() => funder.count('shutdown') > 0, 'our shutdown');
+    funder.send(model.closingSigned(700n));
+    const r = await closing;
+    expect(r.type).toBe('mutual');
+    expect(r.txid).toMatch(/^[0-9a-f]{64}$/);
+    expect((await call('listpeerchannels')).channels[0].state).toBe('CLOSINGD_COMPLETE');
+  });
 });
+
+describe('--trust-funder', () => {
+  const id1 = '02' + 'ab'.repeat(32);
+  const id2 = '03' + 'cd'.repeat(32);
+  it('is repeatable, also in the config file; all only on regtest; bad ids are refused', () => {
+    const dir = tempDir('trustcfg-');
+    expect(parseFlags(['--trust-funder', id1, `--trust-funder=${id2}`])['trust-funder']).toBe(`${id1},${id2}`);
+    expect(resolveDaemonConfig({ datadir: dir, 'trust-funder': `${id1},${id2}` }).trustFunders).toEqual([id1, id2]);
+    expect(resolveDaemonConfig({ datadir: dir }).trustFunders).toEqual([]);
+    expect(resolveDaemonConfig({ datadir: dir, 'trust-funder': 'all' }).trustFunders).toBe('all');
+    expect(() => resolveDaemonConfig({ datadir: dir, network: 'testnet', 'trust-funder': 'all' })).toThrow(ConfigError);
+    expect(() => resolveDaemonConfig({ datadir: dir, 'trust-funder': 'zz' })).toThrow(/should be a node id/);
+    writeFileSync(join(dir, 'config'), `trust-funder=${id1}\ntrust-funder=${id2}\n`);
+    expect(resolveDaemonConfig({ datadir: dir }).trustFunders).toEqual([id1, id2]);
+  });
+
+  it('a Node refuses trustedFunders all off regtest', async () => {
+    await expect(Node.start({ port: null, network: 'testnet', channels: { trustedFunders: 'all' } })).rejects.toThrow(/regtest only/);
+  });
+});
+

@@ -64,9 +64,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         alias: node.config.alias,
         color: node.nodeIdHex.slice(2, 8),
         num_peers: node.peers.list().length,
-        num_pending_channels: 0,
-        num_active_channels: 0,
-        num_inactive_channels: 0,
+        // Receive-only channels (src/channel): opening and funded-not-ready are pending; closed ones not counted.
+        num_pending_channels: node.channels.counts().pending,
+        num_active_channels: node.channels.counts().active,
+        num_inactive_channels: node.channels.counts().inactive,
         address: [],
         binding,
         version: `bolt12d-v${VERSION}`,
@@ -77,6 +78,8 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         our_features: node.ourFeatures(),
         // bolt12d extension: how this node pays and gets paid (none | testnet-ledger)
         payment_backend: node.payments.name,
+        // bolt12d extension (issue 13): what a channel is worth without a chain backend, when channels are accepted
+        ...(channelWarning(node) !== undefined ? { warning_channels: channelWarning(node)! } : {}),
         // bolt12d extension: onion message counters (drops by reason, queues)
         onion_messages: snake({ ...node.messenger.stats(), peers: undefined }),
         // bolt12d extension: the gossip graph, its sync per peer, refusals by reason
@@ -226,3 +229,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
     },
   },
 ];
+
+/** getinfo's warning when this node accepts channels (trusted funders): no chain backend watches them. */
+function channelWarning(node: { channels: { config: { trustedFunders: 'all' | readonly Uint8Array[] } } }): string | undefined {
+  const t = node.channels.config.trustedFunders;
+  if (t !== 'all' && t.length === 0) return undefined;
+  return 'Channels are accepted only from trusted funders (--trust-funder), zero-conf, with no chain backend: a channel is only as safe as its funder is honest (nothing watches the funding output or punishes a revoked commitment).';
+}
