@@ -205,7 +205,8 @@ export class Node {
   private stopped = false;
   private readonly stopWaiters: Array<() => void> = [];
 
-  private constructor(config: NodeConfig, opts: NodeOptions) {
+  /** Use {@link Node.start} (subclasses, as src/rpc/api.ts's typed Node, inherit it). */
+  protected constructor(config: NodeConfig, opts: NodeOptions) {
     this.config = config;
     this.clock = opts.clock ?? systemClock;
     this.random = opts.random ?? secureRandom;
@@ -367,8 +368,8 @@ export class Node {
     return this.sendInvoices.sendInvoice(p);
   }
 
-  /** Create a node and start its listeners. */
-  static async start(opts: NodeOptions = {}): Promise<Node> {
+  /** Create a node (of the class it is called on) and start its listeners. */
+  static async start<N extends Node>(this: { prototype: N }, opts: NodeOptions = {}): Promise<N> {
     const network = opts.network ?? 'regtest';
     const config: NodeConfig = {
       datadir: opts.datadir,
@@ -379,7 +380,7 @@ export class Node {
       alias: opts.alias ?? 'bolt12d',
       logLevel: opts.logLevel ?? 'info',
     };
-    const node = new Node(config, opts);
+    const node = new (this as unknown as new (c: NodeConfig, o: NodeOptions) => N)(config, opts);
     try {
       // Stored channels are loaded before any peer can connect (they resume with channel_reestablish).
       await node.channels.start();
@@ -428,8 +429,10 @@ export class Node {
   }
 
   /** Disconnect every peer, close listeners and the store. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  /** Resolves to Core Lightning's `stop` answer, as the RPC method does. */
+  async stop(): Promise<{ result: string }> {
+    const done = { result: 'Shutdown complete' };
+    if (this.stopped) return done;
     this.stopped = true;
     this.logger.info('stopping');
     this.sendInvoices.close();
@@ -444,5 +447,6 @@ export class Node {
     await this.gossipVerifier?.close();
     await this.invoices.close();
     for (const w of this.stopWaiters.splice(0)) w();
+    return done;
   }
 }

@@ -108,8 +108,25 @@ export interface DeleteOptions {
   descriptionOnly?: boolean;
 }
 
+/**
+ * A change in the store, told to {@link InvoiceStore.subscribe} listeners once it is durable (after
+ * COMMIT, in commit order): an invoice created, paid or expired (by the sweep), or a payment we
+ * made for one of our refunds settled (`complete` or `failed`).
+ */
+export type InvoiceStoreEvent =
+  | { kind: 'invoice_created'; record: InvoiceRecord }
+  | { kind: 'invoice_paid'; record: InvoiceRecord }
+  | { kind: 'invoice_expired'; record: InvoiceRecord }
+  | { kind: 'refund_payment'; payment: RefundPaymentRecord };
+
 /** The durable invoice store. Every mutating call resolves only once its change is durable. */
 export interface InvoiceStore {
+  /**
+   * Hear of every change once it is durable (optional for stores; SQLite has it). Listeners run
+   * synchronously after the callers are answered; one that throws is ignored. Returns the
+   * unsubscribe function.
+   */
+  subscribe?(listener: (e: InvoiceStoreEvent) => void): () => void;
   /** Create an unpaid invoice; rejects with 900 `Duplicate label` / 901 on a reused payment hash. */
   create(inv: NewInvoice): Promise<InvoiceRecord>;
   /** Mark the invoice with this payment hash paid; idempotent; refuses an expired one (reason `expired`). */

@@ -73,6 +73,7 @@ export class OnionMessenger {
   private readonly auth: PathIdAuthenticator;
   private readonly outbox: Outbox;
   private readonly handlers = new Map<string, Set<OnionMessageHandler>>();
+  private readonly observers = new Set<(msg: ReceivedOnionMessage) => void>();
   private readonly rates: PeerRateLimits;
   private readonly counters = new Map<string, PeerCounters>();
   private readonly totals = { received: 0, delivered: 0, forwarded: 0, sent: 0, warningsReceived: 0, warningsSent: 0, droppedTotal: 0 };
@@ -118,6 +119,16 @@ export class OnionMessenger {
 
   // -------------------------------------------------------------------------------------------
   // Handlers and reply paths
+
+  /**
+   * Observe every message delivered to one of our handlers (after they are called), whatever its
+   * type and purpose: for events and tests; an observer cannot change what happens to the
+   * message, and one that throws is logged and ignored. Returns the unsubscribe function.
+   */
+  onDelivered(observer: (msg: ReceivedOnionMessage) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   /**
    * Register a handler for payloads of `type` (64 invoice_request, 66 invoice, 68 invoice_error,
@@ -411,6 +422,13 @@ export class OnionMessenger {
         }
       } catch (e) {
         this.handlerFailed(e);
+      }
+    }
+    for (const o of [...this.observers]) {
+      try {
+        o(msg);
+      } catch (e) {
+        this.log.error(`onion message observer threw: ${(e as Error)?.stack ?? String(e)}`);
       }
     }
   }

@@ -18,6 +18,15 @@ export interface DaemonConfig {
   logLevel: LogLevel;
   /** Core Lightning's `fetchinvoice-noconnect`. */
   fetchinvoiceNoconnect: boolean;
+  /** JSON-RPC over WebSocket: port (absent: off) and address (default 127.0.0.1). */
+  rpcWsPort?: number;
+  rpcWsAddr: string;
+  /** Replace the WebSocket RPC token at start. */
+  rpcWsRotateToken: boolean;
+  /** Relay gossip every 100 ms instead of every 60 s (test networks; Core Lightning's dev-fast-gossip). */
+  devFastGossip: boolean;
+  /** Pay and get paid through the test-network ledger served on this unix socket (bolt12d-testnet; regtest only). */
+  testnetLedger?: string;
 }
 
 export const DEFAULT_DATADIR = join(homedir(), '.bolt12d');
@@ -44,6 +53,11 @@ export const DAEMON_FLAGS: Array<{ name: string; arg?: string; help: string; rep
     name: 'fetchinvoice-noconnect',
     help: 'never connect to a node only to send it an onion message: without a path through the gossip graph, sendinvoice fails with 1003 (as Core Lightning)',
   },
+  { name: 'rpc-ws-port', arg: 'N', help: 'serve JSON-RPC over WebSocket on this port too (default: off; 0 = any free port); clients must present the token in DIR/<network>/rpc-ws-token' },
+  { name: 'rpc-ws-addr', arg: 'HOST', help: 'address for --rpc-ws-port (default 127.0.0.1: only this machine)' },
+  { name: 'rpc-ws-rotate-token', help: 'replace the WebSocket RPC token with a new one at start (the old one is refused from then on)' },
+  { name: 'dev-fast-gossip', help: 'relay gossip every 100 ms instead of every 60 s (test networks)' },
+  { name: 'testnet-ledger', arg: 'SOCKET', help: 'regtest only: pay and get paid through the test-network ledger served on the unix socket SOCKET (bolt12d-testnet starts it)' },
   { name: 'help', help: 'show this help and exit' },
   { name: 'version', help: 'show the version and exit' },
 ];
@@ -116,6 +130,11 @@ export function resolveDaemonConfig(flags: Record<string, string | true>): Daemo
     alias: merged['alias'],
     logLevel,
     fetchinvoiceNoconnect: merged['fetchinvoice-noconnect'] === 'true',
+    rpcWsPort: port(merged['rpc-ws-port'], 'rpc-ws-port'),
+    rpcWsAddr: merged['rpc-ws-addr'] ?? '127.0.0.1',
+    rpcWsRotateToken: merged['rpc-ws-rotate-token'] === 'true',
+    devFastGossip: merged['dev-fast-gossip'] === 'true',
+    ...(merged['testnet-ledger'] ? { testnetLedger: merged['testnet-ledger'] } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Node } from '../node.ts';
 import type { InvoiceStore } from '../invoice-store/index.ts';
 import type { MethodTable } from './dispatch.ts';
 import type { CallContext } from './types.ts';
+import type { RpcToken } from './token.ts';
 
 /**
  * A plain object (the dispatcher spreads it into each call's context). `notify` and `connection`
@@ -18,4 +19,6 @@ export interface RpcContext extends Partial<CallContext> {
   table: MethodTable<RpcContext>;
   /** Ask the daemon to shut down once the current answer is sent. */
   requestStop(): void;
+  /** The WebSocket RPC's token (`rotaterpctoken`); absent: made from the node's datadir on demand. */
+  rpcToken?: RpcToken;
 }

@@ -91,6 +91,20 @@ export class MethodTable<Ctx> {
   }
 
   /**
+   * Run the method `name` with `params` (positional or named, bound as for a request) and return
+   * its result (`{}` for none). Throws RpcError for an unknown method (-32601) or bad parameters
+   * (-32602), and whatever the handler throws (RpcError, or another error: dispatch answers -1).
+   * The JSON-RPC servers and the typed API (src/rpc/api.ts) both run calls through here.
+   */
+  async invoke(name: string, params: unknown, ctx: Ctx, call: CallContext, signal?: AbortSignal): Promise<unknown> {
+    const m = this.methods.get(name);
+    if (!m) throw new RpcError(-32601, `Unknown command '${name}'`);
+    const bound = MethodTable.bindParams(m as RpcMethod<unknown>, params);
+    // A plain object per call (the shared context is one: spreading keeps its members).
+    return (await m.handler(bound, { ...ctx, ...call } as Ctx, signal)) ?? {};
+  }
+
+  /**
    * Answer one parsed request. Never throws. The handler gets `ctx` plus this call's `notify`
    * and `connection`; a `filter` member (CLN's) trims the result.
    */
@@ -112,7 +126,6 @@ export class MethodTable<Ctx> {
       // before it runs; a bad one fails the call.
       let filter: JsonFilter | undefined;
       if ('filter' in r && (r as { filter?: unknown }).filter !== undefined) filter = parseFilter((r as { filter?: unknown }).filter);
-      const params = MethodTable.bindParams(m as RpcMethod<unknown>, r.params);
       const connection = opts.connection ?? { notifications: false };
       // CLN copies jcon->notifications_enabled into the command when it is parsed.
       const send = connection.notifications ? opts.send : undefined;
@@ -125,8 +138,7 @@ export class MethodTable<Ctx> {
         },
       };
       try {
-        // A plain object per call (the shared context is one: spreading keeps its members).
-        const result = (await m.handler(params, { ...ctx, ...call } as Ctx, opts.signal)) ?? {};
+        const result = await this.invoke(r.method, r.params, ctx, call, opts.signal);
         return { jsonrpc: '2.0', id, result: filter ? applyFilter(result, filter) : result };
       } finally {
         answered = true;

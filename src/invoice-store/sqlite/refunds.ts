@@ -197,6 +197,8 @@ export function finishRefundPaymentWrite(st: RefundStatements, hash: Uint8Array,
     } else {
       st.settlePayment.run('failed', null, outcome.failure.slice(0, 1000), tx.now, hash);
     }
-    return st.getPayment(hash)!;
+    const payment = st.getPayment(hash)!;
+    tx.events.push({ kind: 'refund', payment });
+    return payment;
   };
 }

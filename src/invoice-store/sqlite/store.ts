@@ -26,6 +26,7 @@ import {
   type InvoiceRecord,
   type InvoiceStatus,
   type InvoiceStore,
+  type InvoiceStoreEvent,
   type ListFilter,
   type MarkPaidOptions,
   type MarkPaidResult,
@@ -54,6 +55,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
   private readonly rst: RefundStatements;
   private readonly cst: ChannelStatements;
   private readonly hub = new WaiterHub();
+  private readonly listeners = new Set<(e: InvoiceStoreEvent) => void>();
   private readonly committer: GroupCommitter<Job>;
   private readonly clock: Clock;
   private readonly log: Logger | undefined;
@@ -442,12 +444,35 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
 
   private replay(events: Event[]): void {
     const paid: InvoiceRecord[] = [];
+    const told: InvoiceStoreEvent[] = [];
     for (const ev of events) {
-      if (ev.kind === 'resolved') this.hub.invoiceResolved(ev.record);
-      else if (ev.kind === 'paid') paid.push(ev.record);
-      else if (ev.kind === 'deleted') this.hub.invoiceDeleted(ev.createdIndex);
+      if (ev.kind === 'resolved') {
+        this.hub.invoiceResolved(ev.record);
+        if (ev.record.status === 'expired') told.push({ kind: 'invoice_expired', record: ev.record });
+      } else if (ev.kind === 'paid') {
+        paid.push(ev.record);
+        told.push({ kind: 'invoice_paid', record: ev.record });
+      } else if (ev.kind === 'deleted') this.hub.invoiceDeleted(ev.createdIndex);
+      else if (ev.kind === 'created') told.push({ kind: 'invoice_created', record: ev.record });
+      else if (ev.kind === 'refund') told.push({ kind: 'refund_payment', payment: ev.payment });
       else this.hub.indexBumped(ev.index, ev.value, ev.details);
     }
     if (paid.length > 0) this.hub.paid(paid);
+    if (this.listeners.size > 0) {
+      for (const e of told) {
+        for (const l of [...this.listeners]) {
+          try {
+            l(e);
+          } catch (x) {
+            this.log?.error(`invoice store listener threw: ${(x as Error)?.stack ?? String(x)}`);
+          }
+        }
+      }
+    }
+  }
+
+  subscribe(listener: (e: InvoiceStoreEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }

@@ -7,7 +7,7 @@
 import { toHex } from '../../util/bytes.ts';
 import { CLN_CODES, InvoiceStoreError } from '../errors.ts';
 import { deriveStatus } from '../record.ts';
-import type { InvoiceRecord, InvoiceStatus, MarkPaidResult, NewInvoice, WaitDetails, WaitIndexName } from '../types.ts';
+import type { InvoiceRecord, InvoiceStatus, MarkPaidResult, NewInvoice, RefundPaymentRecord, WaitDetails, WaitIndexName } from '../types.ts';
 import { rowToRecord, type Counters, type Statements } from './statements.ts';
 
 /** What a write did, replayed to waiters after COMMIT. */
@@ -15,7 +15,10 @@ export type Event =
   | { kind: 'resolved'; record: InvoiceRecord }
   | { kind: 'paid'; record: InvoiceRecord }
   | { kind: 'deleted'; createdIndex: number }
-  | { kind: 'index'; index: WaitIndexName; value: number; details: WaitDetails };
+  | { kind: 'index'; index: WaitIndexName; value: number; details: WaitDetails }
+  /** For InvoiceStore.subscribe listeners only. */
+  | { kind: 'created'; record: InvoiceRecord }
+  | { kind: 'refund'; payment: RefundPaymentRecord };
 
 /** The state one batch works on. */
 export interface Tx {
@@ -41,7 +44,7 @@ export function createWrite(st: Statements, v: NewInvoice): Write<InvoiceRecord>
     tx.counters.created = id;
     // CLN invoice_index_created(): the created index, with status, label and the invoice string.
     tx.events.push({ kind: 'index', index: 'created', value: id, details: { status: 'unpaid', label: v.label, bolt12: v.bolt12 } });
-    return {
+    const record: InvoiceRecord = {
       label: v.label,
       bolt12: v.bolt12,
       description: v.description ?? null,
@@ -59,6 +62,8 @@ export function createWrite(st: Statements, v: NewInvoice): Write<InvoiceRecord>
       invreqRef: v.invreqRef ?? null,
       localOfferId: v.localOfferId ?? null,
     };
+    tx.events.push({ kind: 'created', record });
+    return record;
   };
 }
 

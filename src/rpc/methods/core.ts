@@ -4,10 +4,11 @@ import { fromHex, toHex } from '../../util/bytes.ts';
 import { isPoint } from '../../crypto/index.ts';
 import { VERSION, DEFAULT_PORT } from '../../node.ts';
 import type { Peer } from '../../transport/index.ts';
-import { RpcError, type RpcMethod } from '../types.ts';
+import { defineMethod, RpcError, type RpcMethod } from '../types.ts';
 import { invalidParam, optional, paramBoolean, paramEnum, paramInteger, paramString } from '../params.ts';
 import type { RpcContext } from '../context.ts';
-import { gossipInfo } from './gossip.ts';
+import { gossipInfo, type GossipInfo } from './gossip.ts';
+import type { Network } from '../../wire/chains.ts';
 
 /** Features a peer sent in `init` (BOLT 1: globalfeatures OR-ed into features), as the transport combined them. */
 function peerFeaturesHex(p: Peer): string {
@@ -50,13 +51,75 @@ function peerJson(p: Peer, onion: Map<string, object>) {
   };
 }
 
-export const coreMethods: RpcMethod<RpcContext>[] = [
-  {
+
+/** `getinfo`'s answer (Core Lightning's fields, then bolt12d's extensions). */
+export interface GetinfoResult {
+  id: string;
+  alias: string;
+  color: string;
+  num_peers: number;
+  num_pending_channels: number;
+  num_active_channels: number;
+  num_inactive_channels: number;
+  address: unknown[];
+  binding: Array<{ type: string; address: string; port: number; subtype?: string }>;
+  version: string;
+  blockheight: number;
+  network: Network;
+  fees_collected_msat: number;
+  'lightning-dir': string;
+  our_features: { init: string; node: string; channel: string; invoice: string };
+  /** bolt12d: how this node pays and gets paid (`none`, `testnet-ledger`). */
+  payment_backend: string;
+  /** bolt12d: present when channels are accepted: they are only as safe as their funder is honest (no chain backend). */
+  warning_channels?: string;
+  /** bolt12d: onion message counters (drops by reason, queues). */
+  onion_messages: Record<string, unknown>;
+  /** bolt12d: the gossip graph, its sync per peer, refusals by reason. */
+  gossip: GossipInfo;
+}
+
+export interface ConnectParams {
+  /** Node id (hex), or `id@host[:port]`. */
+  id: string;
+  /** Host, or `host:port`. */
+  host?: string;
+  port?: number;
+  /** `tcp` (default) or `ws` (BOLT 8 over WebSocket). */
+  transport?: 'tcp' | 'ws';
+}
+export interface ConnectResult {
+  id: string;
+  features: string;
+  direction: 'in' | 'out';
+  address: { type: string; address: string; port: number };
+}
+export interface PeerJson {
+  id: string;
+  connected: boolean;
+  num_channels: number;
+  netaddr: string[];
+  features: string;
+  /** bolt12d: this peer's onion message counters and queues. */
+  onion_messages?: Record<string, unknown>;
+}
+export interface HelpEntry {
+  command: string;
+  category: string;
+  description: string;
+  verbose: string;
+}
+/** An empty answer (`{}`). */
+export type EmptyResult = Record<string, never>;
+
+/** Keyed by name (the key is the method's name: src/rpc/methods/index.ts checks it). */
+export const coreMethodsByName = {
+  getinfo: defineMethod<{}, GetinfoResult, RpcContext>({
     name: 'getinfo',
-    params: [],
+    params: {},
     description: 'Show information about this node.',
     handler: (_p, { node }) => {
-      const binding: Array<Record<string, unknown>> = [];
+      const binding: GetinfoResult['binding'] = [];
       if (node.tcpAddress) binding.push({ type: 'ipv4', address: node.tcpAddress.host, port: node.tcpAddress.port });
       if (node.wsAddress) binding.push({ type: 'websocket', address: node.wsAddress.host, port: node.wsAddress.port, subtype: 'ipv4' });
       return {
@@ -86,10 +149,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         gossip: gossipInfo(node),
       };
     },
-  },
-  {
+  }),
+  connect: defineMethod<ConnectParams, ConnectResult, RpcContext>({
     name: 'connect',
-    params: ['id', 'host?', 'port?', 'transport?'],
+    params: { id: 'required', host: 'optional', port: 'optional', transport: 'optional' },
     description: 'Connect to {id} at {host} (which can end in \':port\' if not default). {id} can also be of the form id@host[:port].',
     handler: async (p, { node, notify }) => {
       let idStr = paramString(p, 'id');
@@ -134,10 +197,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         throw new RpcError(401, `Could not connect to peer: ${(e as Error).message}`);
       }
     },
-  },
-  {
+  }),
+  disconnect: defineMethod<{ id: string; force?: boolean }, EmptyResult, RpcContext>({
     name: 'disconnect',
-    params: ['id', 'force?'],
+    params: { id: 'required', force: 'optional' },
     description: 'Disconnect from {id} that has previously been connected to using connect.',
     handler: async (p, { node }) => {
       const id = nodeIdParam(p, 'id');
@@ -146,10 +209,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
       if (!ok) throw new RpcError(-1, 'Peer not connected');
       return {};
     },
-  },
-  {
+  }),
+  listpeers: defineMethod<{ id?: string; level?: 'io' | 'debug' | 'info' | 'unusual' | 'broken' }, { peers: PeerJson[] }, RpcContext>({
     name: 'listpeers',
-    params: ['id?', 'level?'],
+    params: { id: 'optional', level: 'optional' },
     description: 'Show current peers; if {level} is set, include logs.',
     handler: (p, { node }) => {
       const id = optional(p, 'id', nodeIdParam);
@@ -165,10 +228,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
       }
       return { peers: peers.map((x) => peerJson(x, onion)) };
     },
-  },
-  {
+  }),
+  ping: defineMethod<{ id: string; len?: number; pongbytes?: number }, { totlen: number }, RpcContext>({
     name: 'ping',
-    params: ['id', 'len?', 'pongbytes?'],
+    params: { id: 'required', len: 'optional', pongbytes: 'optional' },
     description: 'Send peer {id} a ping of length {len} (default 128) asking for {pongbytes} (default 128).',
     handler: async (p, { node }) => {
       const id = nodeIdParam(p, 'id');
@@ -183,10 +246,10 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
         throw new RpcError(-1, `Ping failed: ${(e as Error).message}`);
       }
     },
-  },
-  {
+  }),
+  help: defineMethod<{ command?: string }, { help: HelpEntry[]; 'format-hint': 'simple' }, RpcContext>({
     name: 'help',
-    params: ['command?'],
+    params: { command: 'optional' },
     description: 'List available commands, or give verbose help on one {command}.',
     handler: (p, { table }) => {
       const cmd = optional(p, 'command', paramString);
@@ -203,23 +266,23 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
           description: m.description,
           verbose: m.description,
         })),
-        'format-hint': 'simple',
+        'format-hint': 'simple' as const,
       };
     },
-  },
-  {
+  }),
+  stop: defineMethod<{}, { result: string }, RpcContext>({
     name: 'stop',
-    params: [],
+    params: {},
     description: 'Shut down the daemon process.',
     handler: (_p, ctx) => {
       ctx.requestStop();
       // CLN since v24.05 (doc/schemas/stop.json): {"result": "Shutdown complete"}
       return { result: 'Shutdown complete' };
     },
-  },
-  {
+  }),
+  notifications: defineMethod<{ enable: boolean }, EmptyResult, RpcContext>({
     name: 'notifications',
-    params: ['enable'],
+    params: { enable: 'required' },
     description: 'Enable or disable notifications (progress messages of long commands, before their result) on this connection.',
     // lightningd/jsonrpc.c json_notifications(): sets the connection's flag, answers {}.
     handler: (p, { connection }) => {
@@ -227,8 +290,11 @@ export const coreMethods: RpcMethod<RpcContext>[] = [
       if (connection) connection.notifications = enable;
       return {};
     },
-  },
-];
+  }),
+};
+
+/** The same, as a list (for tables built by hand). */
+export const coreMethods: RpcMethod<RpcContext>[] = Object.values(coreMethodsByName);
 
 /** getinfo's warning when this node accepts channels (trusted funders): no chain backend watches them. */
 function channelWarning(node: { channels: { config: { trustedFunders: 'all' | readonly Uint8Array[] } } }): string | undefined {

@@ -27,7 +27,7 @@ import {
 import { toHex } from '../../util/bytes.ts';
 import { scidToString } from '../../wire/scid.ts';
 import { paramString } from '../params.ts';
-import { INVALID_PARAMS, RpcError, type RpcMethod } from '../types.ts';
+import { defineMethod, INVALID_PARAMS, RpcError } from '../types.ts';
 
 type Json = Record<string, unknown>;
 
@@ -249,9 +249,20 @@ export function decodeJson(i: Bolt12Inspection): Json {
 /** Longest string accepted: far above any offer or invoice that fits an onion message (~32 KiB → ~52 K chars). */
 const MAX_STRING = 1 << 20;
 
-export const decodeMethod: RpcMethod<unknown> = {
+/**
+ * `decode`'s answer: `type` (`bolt12 offer`, `bolt12 invoice_request`, `bolt12 invoice`), `valid`,
+ * the string's fields by their spec names (as Core Lightning shows them), and `warning_*` fields.
+ */
+export interface DecodeResult {
+  type: string;
+  valid: boolean;
+  offer_id?: string;
+  [field: string]: unknown;
+}
+
+export const decodeMethod = defineMethod<{ string: string }, DecodeResult, unknown>({
   name: 'decode',
-  params: ['string'],
+  params: { string: 'required' },
   description: 'Decode a BOLT 12 offer (lno1), invoice request or refund (lnr1) or invoice (lni1) string.',
   handler(params) {
     const s = stripLightningScheme(paramString(params, 'string', { maxLength: MAX_STRING }));
@@ -264,6 +275,6 @@ export const decodeMethod: RpcMethod<unknown> = {
       }
       throw e;
     }
-    return decodeJson(inspection);
+    return decodeJson(inspection) as DecodeResult;
   },
-};
+});

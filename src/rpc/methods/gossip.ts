@@ -7,8 +7,10 @@ import { isPoint } from '../../crypto/index.ts';
 import { scidFromString, scidToString } from '../../wire/index.ts';
 import type { Node } from '../../node.ts';
 import type { ChannelGraph, GraphAddress } from '../../gossip/graph.ts';
-import { RpcError, type RpcMethod } from '../types.ts';
+import { defineMethod, INVALID_PARAMS, RpcError, type Msat, type RpcMethod } from '../types.ts';
 import { invalidParam, optional, paramString } from '../params.ts';
+import { GOSSIP_MSG } from '../../wire/index.ts';
+import type { EmptyResult } from './core.ts';
 import type { RpcContext } from '../context.ts';
 
 function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
@@ -20,7 +22,7 @@ function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
 }
 
 /** Core Lightning's address JSON (common/json_stream.c `json_add_address`). */
-function addressJson(a: GraphAddress): Record<string, unknown> {
+function addressJson(a: GraphAddress): AddressJson {
   switch (a.type) {
     case 'ipv4':
     case 'ipv6':
@@ -43,20 +45,20 @@ function aliasText(alias: Uint8Array): string {
   }
 }
 
-function nodeJson(g: ChannelGraph, idx: number): Record<string, unknown> {
+function nodeJson(g: ChannelGraph, idx: number): NodeJson {
   const ann = g.nodeAnnouncement(idx);
-  const out: Record<string, unknown> = { nodeid: toHex(g.nodeId(idx)) };
+  const out: NodeJson = { nodeid: toHex(g.nodeId(idx)) };
   if (ann) {
-    out['last_timestamp'] = ann.timestamp;
-    out['alias'] = aliasText(ann.alias);
-    out['color'] = toHex(ann.rgbColor);
-    out['features'] = toHex(ann.features);
-    out['addresses'] = ann.addresses.map(addressJson);
+    out.last_timestamp = ann.timestamp;
+    out.alias = aliasText(ann.alias);
+    out.color = toHex(ann.rgbColor);
+    out.features = toHex(ann.features);
+    out.addresses = ann.addresses.map(addressJson);
   }
   return out;
 }
 
-function channelJson(g: ChannelGraph, row: number, dir: 0 | 1): Record<string, unknown> | undefined {
+function channelJson(g: ChannelGraph, row: number, dir: 0 | 1): ChannelJson | undefined {
   const h = g.half(row, dir);
   if (!h) return undefined;
   return {
@@ -79,8 +81,64 @@ function channelJson(g: ChannelGraph, row: number, dir: 0 | 1): Record<string, u
   };
 }
 
+/** Core Lightning's address JSON. */
+export interface AddressJson {
+  type: 'ipv4' | 'ipv6' | 'torv3' | 'dns' | 'websocket';
+  address?: string;
+  port: number;
+}
+/** One entry of `listnodes` (the announcement's fields once one is known). */
+export interface NodeJson {
+  nodeid: string;
+  last_timestamp?: number;
+  alias?: string;
+  color?: string;
+  features?: string;
+  addresses?: AddressJson[];
+}
+/** One direction of a channel in `listchannels`. */
+export interface ChannelJson {
+  source: string;
+  destination: string;
+  short_channel_id: string;
+  direction: 0 | 1;
+  public: boolean;
+  message_flags: number;
+  channel_flags: number;
+  active: boolean;
+  last_update: number;
+  base_fee_millisatoshi: number;
+  fee_per_millionth: number;
+  delay: number;
+  htlc_minimum_msat: Msat;
+  htlc_maximum_msat: Msat;
+  features: string;
+}
+/** `getinfo.gossip`. */
+export interface GossipInfo {
+  nodes: number;
+  channels: number;
+  synced: boolean;
+  utxo_check: boolean;
+  utxo_note?: string;
+  accepted: Record<'channel_announcement' | 'node_announcement' | 'channel_update', number>;
+  rejected: Record<string, number>;
+  pruned: number;
+  peers: Array<Record<string, unknown>>;
+}
+/** `getonionpath`: the hops of a path, or the addresses a direct connection would try. */
+export type OnionPathResult =
+  | { destination: string; route: 'path'; hops: string[] }
+  | {
+      destination: string;
+      route: 'connect';
+      addresses: Array<{ transport: string; address: string; port: number; type: string }>;
+      skipped: Array<AddressJson & { reason: string }>;
+      no_path_reason?: string;
+    };
+
 /** `getinfo.gossip`: graph size, sync state per peer, accepted and refused messages by reason. */
-export function gossipInfo(node: Node): Record<string, unknown> {
+export function gossipInfo(node: Node): GossipInfo {
   const s = node.gossip.stats();
   return {
     nodes: s.nodes,
@@ -91,14 +149,15 @@ export function gossipInfo(node: Node): Record<string, unknown> {
     accepted: s.accepted,
     rejected: s.rejected,
     pruned: s.pruned,
-    peers: s.peers,
+    peers: s.peers as unknown as Array<Record<string, unknown>>,
   };
 }
 
-export const gossipMethods: RpcMethod<RpcContext>[] = [
-  {
+/** Keyed by name. */
+export const gossipMethodsByName = {
+  listnodes: defineMethod<{ id?: string }, { nodes: NodeJson[] }, RpcContext>({
     name: 'listnodes',
-    params: ['id?'],
+    params: { id: 'optional' },
     description: 'Show node {id} (or all known nodes, if not specified).',
     handler: (p, { node }) => {
       const g = node.graph;
@@ -107,14 +166,14 @@ export const gossipMethods: RpcMethod<RpcContext>[] = [
         const idx = g.nodeIndex(id);
         return { nodes: idx >= 0 && g.hasNode(idx) ? [nodeJson(g, idx)] : [] };
       }
-      const nodes: Record<string, unknown>[] = [];
+      const nodes: NodeJson[] = [];
       for (let i = 0; i < g.nodeIndexBound; i++) if (g.hasNode(i)) nodes.push(nodeJson(g, i));
       return { nodes };
     },
-  },
-  {
+  }),
+  listchannels: defineMethod<{ short_channel_id?: string; source?: string; destination?: string }, { channels: ChannelJson[] }, RpcContext>({
     name: 'listchannels',
-    params: ['short_channel_id?', 'source?', 'destination?'],
+    params: { short_channel_id: 'optional', source: 'optional', destination: 'optional' },
     description: 'Show channel {short_channel_id} or {source} or {destination} (or all known channels, if not specified).',
     handler: (p, { node }) => {
       const g = node.graph;
@@ -141,7 +200,7 @@ export const gossipMethods: RpcMethod<RpcContext>[] = [
       } else {
         rows = g.rowsByScid();
       }
-      const channels: Record<string, unknown>[] = [];
+      const channels: ChannelJson[] = [];
       for (const row of rows) {
         if (!g.hasRow(row)) continue;
         for (const d of dirs(row)) {
@@ -151,10 +210,10 @@ export const gossipMethods: RpcMethod<RpcContext>[] = [
       }
       return { channels };
     },
-  },
-  {
+  }),
+  getonionpath: defineMethod<{ id: string }, OnionPathResult, RpcContext>({
     name: 'getonionpath',
-    params: ['id'],
+    params: { id: 'required' },
     description:
       'How an onion message would reach node {id}: the hops of a path through nodes supporting option_onion_messages, or the addresses we would connect to (unless fetchinvoice-noconnect).',
     handler: (p, { node }) => {
@@ -176,6 +235,34 @@ export const gossipMethods: RpcMethod<RpcContext>[] = [
           throw new RpcError(205, `no onion-message route to ${toHex(id)}: ${d.detail}`, { reason: d.reason, ...(d.pathReason ? { no_path_reason: d.pathReason } : {}) });
       }
     },
-  },
-];
+  }),
+  addgossip: defineMethod<{ message: string }, EmptyResult, RpcContext>({
+    name: 'addgossip',
+    params: { message: 'required' },
+    description:
+      'Inject a gossip message (channel_announcement, channel_update or node_announcement, as hex, with its 2-byte type) as if a peer had sent it: checked as any peer\'s gossip (signatures, origin, timestamps) and stored if good (Core Lightning\'s addgossip).',
+    handler: async (p, { node }) => {
+      const s = paramString(p, 'message', { maxLength: 2 * 65_535 });
+      if (!/^([0-9a-fA-F]{2})+$/.test(s)) throw invalidParam('message', 'should be a gossip message in hex');
+      const bytes = fromHex(s.toLowerCase());
+      const type = (bytes[0]! << 8) | (bytes[1] ?? 0);
+      // lightningd/gossip_control.c json_addgossip(): only the three signed gossip messages.
+      if (bytes.length < 2 || !([GOSSIP_MSG.channel_announcement, GOSSIP_MSG.channel_update, GOSSIP_MSG.node_announcement] as number[]).includes(type)) {
+        throw new RpcError(INVALID_PARAMS, 'message: should be a channel_announcement (256), node_announcement (257) or channel_update (258)', { param: 'message' });
+      }
+      const before = node.gossip.stats();
+      await node.gossip.ingest([bytes]);
+      const after = node.gossip.stats();
+      const accepted = (x: typeof before) => x.accepted.channel_announcement + x.accepted.node_announcement + x.accepted.channel_update;
+      if (accepted(after) === accepted(before)) {
+        // What it was refused for: the reason whose count went up (CLN answers the gossipd error text).
+        const reason = Object.keys(after.rejected).find((k) => (after.rejected as Record<string, number>)[k]! > ((before.rejected as Record<string, number>)[k] ?? 0));
+        throw new RpcError(-1, `gossip message refused${reason ? `: ${reason}` : ''}`, reason ? { reason } : undefined);
+      }
+      return {};
+    },
+  }),
+};
 
+/** The same, as a list (for tables built by hand). */
+export const gossipMethods: RpcMethod<RpcContext>[] = Object.values(gossipMethodsByName);

@@ -5,11 +5,56 @@
 import { InvoiceStoreError, toClnJson, type InvoiceRecord, type InvoiceStatus, type InvoiceStore, type ListFilter } from '../../invoice-store/index.ts';
 import { toHex } from '../../util/bytes.ts';
 import { invalidParam, optional, paramBoolean, paramEnum, paramHex, paramInteger, paramString } from '../params.ts';
-import { INVALID_PARAMS, RpcError, type CallContext, type RpcMethod } from '../types.ts';
+import { defineMethod, INVALID_PARAMS, RpcError, type CallContext, type Msat, type RpcMethod } from '../types.ts';
 
 // `notify` is the dispatcher's (CallContext); absent when a handler is called directly.
 type Ctx = { invoices: InvoiceStore; notify?: CallContext['notify'] };
 type Params = Record<string, unknown>;
+
+/**
+ * One invoice as Core Lightning's listinvoices shows it (invoice-store's `toClnJson`, field for
+ * field): `pay_index`, `amount_received_msat`, `paid_at` and `payment_preimage` only once paid.
+ */
+export interface InvoiceJson {
+  label: string;
+  bolt12: string;
+  payment_hash: string;
+  amount_msat?: Msat;
+  status: InvoiceStatus;
+  pay_index?: number;
+  amount_received_msat?: Msat;
+  paid_at?: number;
+  payment_preimage?: string;
+  description?: string;
+  expires_at: number;
+  local_offer_id?: string;
+  created_index: number;
+  updated_index?: number;
+}
+
+/** The record as InvoiceJson (toClnJson writes exactly these fields; see record.ts). */
+export function invoiceJson(r: InvoiceRecord): InvoiceJson {
+  return toClnJson(r) as unknown as InvoiceJson;
+}
+
+export interface ListinvoicesParams {
+  label?: string;
+  invstring?: string;
+  payment_hash?: string;
+  offer_id?: string;
+  index?: 'created' | 'updated';
+  start?: number;
+  limit?: number;
+}
+
+/** `wait`'s answer: the index reached, and what the event that reached it was about. */
+export interface WaitResultJson {
+  subsystem: 'invoices';
+  created?: number;
+  updated?: number;
+  deleted?: number;
+  invoices?: { status?: InvoiceStatus; label?: string; description?: string; bolt12?: string };
+}
 
 const U32_MAX = 0xffff_ffff;
 const STATUSES: readonly InvoiceStatus[] = ['paid', 'expired', 'unpaid'];
@@ -38,9 +83,9 @@ function invstringParam(p: Params): string {
   return s;
 }
 
-const listinvoices: RpcMethod<Ctx> = {
+const listinvoices = defineMethod<ListinvoicesParams, { invoices: InvoiceJson[] }, Ctx>({
   name: 'listinvoices',
-  params: ['label?', 'invstring?', 'payment_hash?', 'offer_id?', 'index?', 'start?', 'limit?'],
+  params: { label: 'optional', invstring: 'optional', payment_hash: 'optional', offer_id: 'optional', index: 'optional', start: 'optional', limit: 'optional' },
   description: 'Show invoices, optionally one by label, invstring, payment_hash or offer_id, or a range of an index.',
   handler(p, { invoices }) {
     const f: ListFilter = {};
@@ -64,54 +109,54 @@ const listinvoices: RpcMethod<Ctx> = {
     if (index !== undefined) f.index = index;
     if (start !== undefined) f.start = start;
     if (limit !== undefined) f.limit = limit;
-    return call(() => ({ invoices: invoices.list(f).map(toClnJson) }));
+    return call(() => ({ invoices: invoices.list(f).map(invoiceJson) }));
   },
-};
+});
 
 /** CLN tell_waiter(): paid → the invoice; expired → 903 "invoice expired during wait" with it as data. */
-function waiterAnswer(r: InvoiceRecord): Record<string, unknown> {
-  if (r.status === 'paid') return toClnJson(r);
+function waiterAnswer(r: InvoiceRecord): InvoiceJson {
+  if (r.status === 'paid') return invoiceJson(r);
   throw new RpcError(903, 'invoice expired during wait', toClnJson(r));
 }
 
-const waitinvoice: RpcMethod<Ctx> = {
+const waitinvoice = defineMethod<{ label: string }, InvoiceJson, Ctx>({
   name: 'waitinvoice',
-  params: ['label'],
+  params: { label: 'required' },
   description: 'Wait for the invoice with this label to be paid (error 903 if it expires, -1 if deleted).',
   async handler(p, { invoices, notify }, signal) {
     const l = label(p);
     notify?.({ level: 'debug', message: `Waiting for invoice ${JSON.stringify(l)} to be paid` });
     return waiterAnswer(await call(() => invoices.waitInvoice(l, signal)));
   },
-};
+});
 
-const waitanyinvoice: RpcMethod<Ctx> = {
+const waitanyinvoice = defineMethod<{ lastpay_index?: number; timeout?: number }, InvoiceJson, Ctx>({
   name: 'waitanyinvoice',
-  params: ['lastpay_index?', 'timeout?'],
+  params: { lastpay_index: 'optional', timeout: 'optional' },
   description: 'Wait for the next invoice paid after lastpay_index (error 904 after timeout seconds).',
   async handler(p, { invoices, notify }, signal) {
     const last = optional(p, 'lastpay_index', (q, n) => paramInteger(q, n)) ?? 0;
     const timeout = optional(p, 'timeout', (q, n) => paramInteger(q, n));
     notify?.({ level: 'debug', message: `Waiting for an invoice paid after pay_index ${last}${timeout === undefined ? '' : ` (for at most ${timeout} s)`}` });
-    return toClnJson(await call(() => invoices.waitAnyInvoice(last, timeout, signal)));
+    return invoiceJson(await call(() => invoices.waitAnyInvoice(last, timeout, signal)));
   },
-};
+});
 
-const delinvoice: RpcMethod<Ctx> = {
+const delinvoice = defineMethod<{ label: string; status: InvoiceStatus; desconly?: boolean }, InvoiceJson, Ctx>({
   name: 'delinvoice',
-  params: ['label', 'status', 'desconly?'],
+  params: { label: 'required', status: 'required', desconly: 'optional' },
   description: 'Delete the invoice with this label if its status is status (or with desconly, remove its description).',
   async handler(p, { invoices }) {
     const l = label(p);
     const status = paramEnum(p, 'status', STATUSES);
     const desconly = optional(p, 'desconly', paramBoolean) ?? false;
-    return toClnJson(await call(() => invoices.delete(l, status, { descriptionOnly: desconly })));
+    return invoiceJson(await call(() => invoices.delete(l, status, { descriptionOnly: desconly })));
   },
-};
+});
 
-const wait: RpcMethod<Ctx> = {
+const wait = defineMethod<{ subsystem: 'invoices'; indexname: 'created' | 'updated' | 'deleted'; nextvalue: number }, WaitResultJson, Ctx>({
   name: 'wait',
-  params: ['subsystem', 'indexname', 'nextvalue'],
+  params: { subsystem: 'required', indexname: 'required', nextvalue: 'required' },
   description: 'Wait until the invoices index indexname (created, updated, deleted) reaches nextvalue.',
   async handler(p, { invoices, notify }, signal) {
     // lightningd/wait.c: subsystems are forwards, sendpays, invoices…; bolt12d keeps only invoices.
@@ -122,10 +167,14 @@ const wait: RpcMethod<Ctx> = {
     const r = await call(() => invoices.wait(indexname, nextvalue, signal));
     // json_add_index(): subsystem, the index's value, and (when an event fired it) an `invoices`
     // object with that event's status/label/description/bolt12.
-    const out: Record<string, unknown> = { subsystem: 'invoices', [r.indexname]: r.value };
+    const out: WaitResultJson = { subsystem: 'invoices', [r.indexname]: r.value };
     if (r.details) out.invoices = { ...r.details };
     return out;
   },
-};
+});
 
-export const invoiceMethods: RpcMethod<Ctx>[] = [listinvoices, waitinvoice, waitanyinvoice, delinvoice, wait];
+/** Keyed by name. */
+export const invoiceMethodsByName = { listinvoices, waitinvoice, waitanyinvoice, delinvoice, wait };
+
+/** The same, as a list (for tables built by hand). */
+export const invoiceMethods: RpcMethod<Ctx>[] = Object.values(invoiceMethodsByName);
