@@ -61,7 +61,7 @@ function scratchLock(registry: string): unknown {
 
 // Plain JavaScript, run by node with nothing else: the package's main entry and its subpaths.
 const MAIN_JS = `
-import { Node, startDaemon, TestNetworkLedger, VERSION } from 'bolt12d';
+import { RpcError, Testnet, startDaemon, VERSION } from 'bolt12d';
 import { rpcCall, rpcSocketPath } from 'bolt12d/client';
 import { decodeRefund } from 'bolt12d/bolt12';
 import { encodeBigSize } from 'bolt12d/wire';
@@ -85,20 +85,29 @@ key[32] = 1;
 const verdicts = await pool.verify(Array.from({ length: 600 }, () => ({ digest: new Uint8Array(32), pubkey: key, signature: new Uint8Array(64).fill(1) })));
 out.workers = pool.threads > 0 && pool.liveWorkers === pool.threads && verdicts.length === 600 && !verdicts.some(Boolean);
 
-// Three nodes on loopback and the test-network ledger: a refund on one, an invoice for it from
-// another, paid.
-const ledger = new TestNetworkLedger();
-const payments = { backend: 'testnet-ledger', ledger };
-const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(() => Node.start({ port: 0, logLevel: 'error', payments })));
-await a.connect(b.nodeId, '127.0.0.1', b.tcpAddress.port);
-await b.connect(c.nodeId, '127.0.0.1', c.tcpAddress.port);
-await a.connect(c.nodeId, '127.0.0.1', c.tcpAddress.port);
-const refund = await c.invoiceRequests.create({ amountMsat: 21_000n, description: 'from the scratch project' });
+// A three-node test network (line: alice - bob - carol, announced channels, gossip, the shared
+// ledger), the typed API: a refund on alice, carol's invoice for it reaches alice through bob,
+// alice pays it; listinvoices shows it paid; the events say so; an error is an RpcError.
+const net = await Testnet.create({ nodes: 3, topology: 'line', gossip: true, payments: 'ledger' });
+const [alice, bob, carol] = net.nodes;
+const answered = new Promise((r) => alice.once('invoicerequest_answered', r));
+const paidEvent = new Promise((r) => carol.once('invoice_paid', r));
+const refund = await alice.invoicerequest({ amount: 21_000, description: 'from the scratch project' });
 out.refund = decodeRefund(refund.bolt12).invreqAmount === 21_000n;
-const inv = await a.sendInvoice({ invreq: refund.bolt12, label: 'scratch', timeout: 30 });
-out.paid = inv.status;
-out.ledger = ledger.transfers.filter((t) => t.to === a.nodeIdHex && t.amountMsat === 21_000n).length;
-await Promise.all([a, b, c].map((n) => n.stop()));
+const inv = await carol.sendinvoice({ invreq: refund.bolt12, label: 'scratch', timeout: 30 });
+out.sendinvoice = inv.status;
+out.listinvoices = (await carol.listinvoices({ label: 'scratch' })).invoices.map((i) => i.status);
+out.answered = (await answered).outcome;
+out.paidEvent = (await paidEvent).invoice.label;
+out.carolPeers = (await carol.listpeers()).peers.map((p) => p.id === bob.nodeIdHex ? 'bob' : p.id === alice.nodeIdHex ? 'alice' : '?');
+out.ledger = net.ledger.transfers.filter((t) => t.to === carol.nodeIdHex && t.amountMsat === 21_000n).length;
+try {
+  await carol.sendinvoice({ invreq: 'lnr1qqqq', label: 'bad' });
+  out.error = 'none';
+} catch (e) {
+  out.error = e instanceof RpcError ? e.code : String(e);
+}
+await net.stop();
 await d.shutdown();
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify(out));
@@ -106,22 +115,31 @@ console.log(JSON.stringify(out));
 
 // Type-checked against the shipped .d.ts (strict, skipLibCheck off: the declarations themselves too).
 const CHECK_TS = `
-import { Node, startDaemon, rpcCall, TestNetworkLedger, type NodeOptions, type RpcAnswer, type Daemon } from 'bolt12d';
+import { Testnet, Node, RpcError, startDaemon, rpcCall, type NodeOptions, type NodeEvents, type RpcAnswer, type Daemon } from 'bolt12d';
 import { decodeRefund, type Refund } from 'bolt12d/bolt12';
 import { rpcCallRaw, type RpcRawAnswer } from 'bolt12d/client';
 
-export async function flow(opts: NodeOptions): Promise<string> {
-  const ledger = new TestNetworkLedger();
-  const n: Node = await Node.start({ ...opts, payments: { backend: 'testnet-ledger', ledger } });
-  const r = await n.invoiceRequests.create({ amountMsat: 1000n, description: 'typed' });
+export async function flow(): Promise<string[]> {
+  const net: Testnet = await Testnet.create({ nodes: 3, topology: 'line', gossip: true, payments: 'ledger' });
+  const [alice, , carol] = net.nodes as [Node, Node, Node];
+  alice.on('invoicerequest_answered', (e: NodeEvents['invoicerequest_answered']) => {
+    const outcome: 'paid' | 'payment_failed' = e.outcome;
+    void outcome;
+  });
+  const r = await alice.invoicerequest({ amount: 10_000, description: 'typed' });
   const refund: Refund = decodeRefund(r.bolt12);
   const amount: bigint = refund.invreqAmount;
   void amount;
-  await n.stop();
-  return n.nodeIdHex;
+  const inv = await carol.sendinvoice({ invreq: r.bolt12, label: 'typed', timeout: 30 });
+  const listed = await carol.listinvoices({ label: 'typed' });
+  await net.stop();
+  return [inv.status, ...listed.invoices.map((i) => i.status)];
 }
-export async function daemon(dir: string): Promise<unknown> {
-  const d: Daemon = await startDaemon({ datadir: dir, port: 0 });
+export function code(e: unknown): number | undefined {
+  return e instanceof RpcError ? e.code : undefined;
+}
+export async function daemon(dir: string, opts: NodeOptions): Promise<unknown> {
+  const d: Daemon = await startDaemon({ ...opts, datadir: dir, port: 0 });
   const a: RpcAnswer = await rpcCall(d.rpcPath, 'getinfo', []);
   const raw: RpcRawAnswer = await rpcCallRaw(d.rpcPath, 'getinfo', [], { timeoutMs: 1000 });
   await d.shutdown();
@@ -129,8 +147,10 @@ export async function daemon(dir: string): Promise<unknown> {
 }
 // @ts-expect-error a port is a number: the shipped types are real types, not any
 export const bad: NodeOptions = { port: 'x' };
-// @ts-expect-error amounts are bigint msat
-export const bad2 = (n: Node) => n.invoiceRequests.create({ amountMsat: 1000, description: 'x' });
+// @ts-expect-error sendinvoice needs a label
+export const bad2 = (n: Node) => n.sendinvoice({ invreq: 'lnr1' });
+// @ts-expect-error no such RPC method
+export const bad3 = (n: Node) => n.sendinvoicee({ invreq: 'lnr1', label: 'x' });
 `;
 
 describe('the packed package, installed into an empty project', () => {
@@ -182,10 +202,24 @@ describe('the packed package, installed into an empty project', () => {
     expect(existsSync(join(scratch, 'node_modules/bolt12d/src'))).toBe(false);
   });
 
-  it('runs from plain JavaScript: a daemon and its RPC, three nodes, a refund answered by an invoice and paid', async () => {
+  it('runs from plain JavaScript: a daemon and its RPC; a three-node Testnet where invoicerequest → sendinvoice → paid', async () => {
     writeFileSync(join(scratch, 'main.js'), MAIN_JS);
     const out = await ok(process.execPath, ['main.js'], { cwd: scratch });
-    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ version: '0.1.0', wire: '253,0,253', socket: true, getinfo: true, workers: true, refund: true, paid: 'paid', ledger: 1 });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
+      version: '0.1.0',
+      wire: '253,0,253',
+      socket: true,
+      getinfo: true,
+      workers: true,
+      refund: true,
+      sendinvoice: 'paid',
+      listinvoices: ['paid'],
+      answered: 'paid',
+      paidEvent: 'scratch',
+      carolPeers: ['bob'],
+      ledger: 1,
+      error: -32602,
+    });
   });
 
   it("the installed bolt12d and bolt12-cli run the compiled JavaScript", async () => {
