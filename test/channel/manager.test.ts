@@ -42,8 +42,16 @@ class FunderPeer {
       limits: { pingIntervalMs: 0 },
     });
     for (const t of [...Object.values(CHANNEL_MSG), MSG.error, MSG.warning]) {
-      this.reg.onMessage(t, (_p, payload) => {
+      this.reg.onMessage(t, (p, payload) => {
         if (this.deaf) return;
+        // Answer on the connection the message came on (our connect() may not have returned yet),
+        // and send our own channel_reestablish before anything else on a new connection.
+        this.peer = p;
+        if (this.pendingReestablish) {
+          const r = this.pendingReestablish;
+          this.pendingReestablish = undefined;
+          this.send(r);
+        }
         const m = decodeChannelPayload(t, payload)!;
         this.got.push(m);
         const replies = this.model.receive(m);
@@ -51,8 +59,20 @@ class FunderPeer {
       });
     }
   }
+  pendingReestablish?: ChannelWireMessage;
   async connect(us: Node): Promise<void> {
     this.peer = await this.reg.connect(us.nodeId, '127.0.0.1', us.tcpAddress!.port);
+  }
+  /** A new connection: the model reverses what it must and sends channel_reestablish first. */
+  async reconnect(us: Node): Promise<void> {
+    this.model.disconnect();
+    this.pendingReestablish = this.model.reestablish();
+    await this.connect(us);
+    if (this.pendingReestablish) {
+      const r = this.pendingReestablish;
+      this.pendingReestablish = undefined;
+      this.send(r);
+    }
   }
   send(m: ChannelWireMessage): void {
     this.peer!.send(channelMessageType(m.type), encodeChannelPayload(m));
@@ -97,9 +117,9 @@ afterEach(async () => {
   await Promise.all(regs.splice(0).map((r) => r.close()));
 });
 
-async function setup(opts: { seed?: string; datadir?: string; trusted?: boolean } = {}) {
+async function setup(opts: { seed?: string; datadir?: string; trusted?: boolean; fundingSatoshis?: bigint } = {}) {
   const seed = opts.seed ?? 'mgr-funder';
-  const model = new FunderModel({ seed });
+  const model = new FunderModel({ seed, ...(opts.fundingSatoshis !== undefined ? { fundingSatoshis: opts.fundingSatoshis } : {}) });
   const funder = new FunderPeer(model, seed);
   regs.push(funder.reg);
   const us = await Node.start({
@@ -213,11 +233,9 @@ describe('channel manager', () => {
     await us.channels.idle();
     await eventually(() => us.channels.channels()[0]!.htlcs.length === 1, 'HTLC on our commitment');
     funder.peer!.disconnect('test');
-    model.disconnect();
     await eventually(() => !us.channels.channels()[0]!.connected, 'we see the disconnect');
     funder.deaf = false;
-    await funder.connect(us);
-    funder.send(model.reestablish());
+    await funder.reconnect(us);
     expect((await us.invoices.waitInvoice('dc-1')).status).toBe('paid');
     await eventually(() => model.preimages.size === 1, 'preimage after reconnection');
   });
@@ -238,14 +256,12 @@ describe('channel manager', () => {
     await us.channels.idle();
     await us.stop();
     nodes.splice(nodes.indexOf(us), 1);
-    model.disconnect();
     funder.deaf = false;
     const again = await Node.start({ port: 0, logLevel: 'error', nodeSecret: sha256(enc.encode('manager test us')), datadir, channels: { trustedFunders: [model.nodeId] } });
     nodes.push(again);
     expect(again.channels.channels().length).toBe(1);
     expect(again.invoices.get('rs-1')!.status).toBe('paid');
-    await funder.connect(again);
-    funder.send(model.reestablish());
+    await funder.reconnect(again);
     expect((await again.invoices.waitInvoice('rs-2')).status).toBe('paid');
     await eventually(() => model.preimages.size === 2, 'second preimage');
     await eventually(() => again.channels.channels()[0]!.toUsMsat === 35_000n, 'balance');
@@ -268,6 +284,53 @@ describe('channel manager', () => {
     expect(done.phase).toBe('closed');
     expect(done.closing!.feeSatoshis).toBe(500n);
     expect(us.channels.channels()[0]!.phase).toBe('closed');
+  });
+
+  it('bad peers: a bad commitment signature and an update_fee the funder cannot pay get a warning and a disconnect, the channel survives; a reused revocation secret fails it', async () => {
+    const { us, model, funder } = await setup({ seed: 'mgr-bad', fundingSatoshis: 20_000n });
+    await funder.open();
+    await eventually(() => us.channels.channels()[0]?.phase === 'normal', 'channel normal');
+    const reconnect = async () => {
+      await eventually(() => !funder.peer!.connected, 'the disconnect');
+      await funder.reconnect(us);
+    };
+    // A commitment_signed whose signature is wrong: BOLT 2 "MUST send a warning and close the connection".
+    const inv = await invoiceAndOnion(us, 'bad-sig', 8_000n);
+    await funder.settled(us);
+    funder.send(model.addHtlc(inv.amount, inv.paymentHash, 800_000, { onion: inv.onion }));
+    funder.send(model.sign('signature'));
+    await eventually(() => funder.got.some((m) => m.type === 'warning'), 'a warning');
+    expect(new TextDecoder().decode((funder.got.find((m) => m.type === 'warning') as { data: Uint8Array }).data)).toMatch(/commitment_signed/);
+    await reconnect();
+    // The model retransmits its update and a good signature: the payment goes through.
+    expect((await us.invoices.waitInvoice('bad-sig')).status).toBe('paid');
+    await funder.settled(us);
+    // update_fee the funder cannot pay: "SHOULD send a warning and close the connection".
+    const warnings = funder.count('warning');
+    funder.send(model.updateFee(90_000)); // 90 000 sat/kw: a commitment fee of ~65 000 sat out of 20 000
+    await eventually(() => funder.count('warning') > warnings, 'a second warning');
+    expect(new TextDecoder().decode((funder.got.filter((m) => m.type === 'warning').pop() as { data: Uint8Array }).data)).toMatch(/update_fee: the funder cannot afford/);
+    expect(us.channels.channels()[0]!.phase).toBe('normal');
+    model.local.proposed = []; // the model forgets its refused update_fee
+    await reconnect();
+    await eventually(() => us.channels.channels()[0]!.connected, 'reestablished');
+    const ok = await invoiceAndOnion(us, 'after-bad', 2_000n);
+    await funder.pay(us, ok);
+    expect((await us.invoices.waitInvoice('after-bad')).status).toBe('paid');
+    await funder.settled(us);
+    // A revocation secret that does not give the point: "MUST send an error and fail the channel".
+    const inv3 = await invoiceAndOnion(us, 'bad-rev', 1_000n);
+    funder.auto = false;
+    funder.send(model.addHtlc(inv3.amount, inv3.paymentHash, 800_000, { onion: inv3.onion }));
+    funder.send(model.sign());
+    await eventually(() => funder.count('commitment_signed') > 0 && funder.got[funder.got.length - 1]!.type === 'commitment_signed', 'our commitment_signed');
+    funder.send(model.revoke(model.funderCommit.index, new Uint8Array(32).fill(3)));
+    await eventually(() => us.channels.channels()[0]!.phase === 'failed', 'the channel failed');
+    await eventually(() => funder.got.some((m) => m.type === 'error'), 'our error');
+    // What we committed is still there: the channel is stored failed, the paid invoices stay paid.
+    expect(us.invoices.get('after-bad')!.status).toBe('paid');
+    expect(us.invoices.get('bad-rev')!.status).toBe('unpaid');
+    expect(us.channels.channels()[0]!.toUsMsat).toBe(10_000n);
   });
 
   it('RPC: listpeerchannels, listfunds and getinfo in Core Lightning\'s shapes; close by channel id', async () => {
