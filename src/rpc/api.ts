@@ -178,8 +178,10 @@ export class Node extends CoreNode {
 
   /** `stop` (RPC): stop the node (peers, listeners, store, timers); resolves to `{ result: 'Shutdown complete' }`. Idempotent. */
   override async stop(_params?: Record<string, never>, _opts?: CallOptions): Promise<{ result: string }> {
+    // Listeners still hear what stopping does (peer_disconnected for each peer), then nothing more.
+    const r = await super.stop();
     for (const u of this.unwire.splice(0)) u();
-    return super.stop();
+    return r;
   }
 
   // -------------------------------------------------------------------------------------------

@@ -74,6 +74,18 @@ describe('three nodes: invoicerequest → sendinvoice → paid, through the type
     expect((await down).reason).toEqual(expect.any(String));
   });
 
+  it('stopping a node: its peers hear it leave, and it emits nothing afterwards', async () => {
+    const extra = await Node.start({ port: 0, logLevel: 'error' });
+    const bob = net.nodes[1]!;
+    await extra.connect({ id: `${bob.nodeIdHex}@127.0.0.1:${bob.tcpAddress!.port}` });
+    const heard: string[] = [];
+    extra.on('peer_disconnected', (e) => heard.push(e.id));
+    const left = bob.waitFor('peer_disconnected', (e) => e.id === extra.nodeIdHex);
+    expect(await extra.stop()).toEqual({ result: 'Shutdown complete' });
+    await left;
+    expect(heard).toEqual([bob.nodeIdHex]);
+  });
+
   it('invoice_expired: an unpaid invoice reaching its expiry', async () => {
     const carol = net.nodes[2]!;
     const expired = carol.waitFor('invoice_expired', (e) => e.invoice.label === 'short', { timeoutMs: 5000 });
