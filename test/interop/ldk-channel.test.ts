@@ -110,6 +110,9 @@ describe('LDK interop: receive-only channels (issue 13)', () => {
   });
 
   it('a restart of our node: the channel comes back from the store, reestablishes, and is paid again', async () => {
+    // The last payment's removal dance finished (the HTLC off both commitments) before we stop.
+    await eventually(() => us.channels.channels()[0]!.htlcs.length === 0 && us.channels.channels()[0]!.state.nextRemote === undefined, 'the channel quiet');
+    await us.channels.idle();
     const balance = us.channels.channels()[0]!.toUsMsat;
     await us.stop();
     await payer.waitForDisconnect(us.nodeId);
