@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { sha256 } from '../../src/crypto/index.ts';
-import { InvoiceStoreError, openInvoiceStore, type NewInvoiceRequest } from '../../src/invoice-store/index.ts';
+import { INVOICE_SCHEMA_VERSION, InvoiceStoreError, openInvoiceStore, type NewInvoiceRequest } from '../../src/invoice-store/index.ts';
 import { utf8 } from '../../src/util/bytes.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { tempDir } from '../tmp.ts';
@@ -122,7 +122,7 @@ describe('migration', () => {
     );
     db.close();
     const store = openInvoiceStore({ path, clock: new ManualClock(T0) });
-    expect(store.settings().schemaVersion).toBe(2);
+    expect(store.settings().schemaVersion).toBe(INVOICE_SCHEMA_VERSION);
     expect(store.get('old')).toMatchObject({ label: 'old', status: 'unpaid' });
     await store.createInvoiceRequest(invreq('after-migration'));
     expect(store.listInvoiceRequests()).toHaveLength(1);
