@@ -777,13 +777,25 @@ export class GossipSync {
   private syncDone(ps: PeerGossip): void {
     if (this.syncPeer !== ps) return;
     this.syncPeer = undefined;
+    ps.triedSync = true;
+    // A sync peer that knew nothing (it was starting too, say) does not make us synced: try another.
+    const next = [...this.peers.values()].find((p) => p !== ps && p.queries && !p.triedSync && p.peer.connected);
+    if (this.graph.channelCount === 0 && next) {
+      this.log.info(`gossip: ${ps.key} had no channels to give; syncing from ${next.key} instead`);
+      ps.state = 'none';
+      this.maybeFilterPeer(ps);
+      this.startSync(next);
+      return;
+    }
     this.synced = true;
     this.stopProgress();
     this.log.info(`gossip: sync from ${ps.key} done: ${this.graph.channelCount} channels, ${this.graph.nodeCount} nodes`);
     ps.state = 'done';
-    // New gossip from now on, from it and (up to the bound) from the others.
+    // New gossip from now on, from it and (up to the bound) from the others. Peers asked during
+    // the sync for "from now on" only are asked again from what we hold now, so nothing they
+    // learnt while we synced is missed.
     this.maybeFilterPeer(ps);
-    for (const p of this.peers.values()) if (p !== ps && p.queries && p.state === 'none') this.maybeFilterPeer(p);
+    for (const p of this.peers.values()) if (p !== ps && p.queries && (p.state === 'none' || p.state === 'filter')) this.maybeFilterPeer(p);
   }
 
   private startProgress(): void {

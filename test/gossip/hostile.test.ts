@@ -70,14 +70,20 @@ describe('hostile gossip', () => {
     // 30,000 channel_updates for channels nobody announced, each correctly signed by some key.
     const key = secretOf('attacker', 0);
     const upd = channelUpdate(1n, 0, NOW - 10, key);
+    const flood: [number, Uint8Array][] = [];
     for (let i = 0; i < 30_000; i++) {
       const m = Uint8Array.from(upd);
       new DataView(m.buffer).setBigUint64(2 + 64 + 32, BigInt(1000 + i) << 40n); // another scid (signature now wrong, but unverifiable first)
-      attacker.peer.send(GOSSIP_MSG.channel_update, m.subarray(2));
+      flood.push([GOSSIP_MSG.channel_update, m.subarray(2)]);
     }
     // 5,000 node_announcements of nodes with no channel.
     const stranger = signedSet({ nodes: 1, edges: [], now: NOW, seed: 'stranger' }).messages[0]!;
-    for (let i = 0; i < 5000; i++) attacker.peer.send(GOSSIP_MSG.node_announcement, stranger.subarray(2));
+    for (let i = 0; i < 5000; i++) flood.push([GOSSIP_MSG.node_announcement, stranger.subarray(2)]);
+    // As fast as the victim reads: it stops reading a peer it is behind with (flow control), so the
+    // attacker's output queue fills and it must wait, as a real sender would.
+    void (async () => {
+      for (const [t, m] of flood) while (attacker.peer.connected && !attacker.peer.send(t, m)) await new Promise((r) => setTimeout(r, 2));
+    })();
     await waitFor(() => honest.graph.channelCount === victim.graph.channelCount && victim.gossip.isSynced);
     const attackerId = Buffer.from(attacker.reg.nodeId).toString('hex');
     await waitFor(() => victim.gossip.stats().peers.find((p) => p.peer === attackerId)?.rejected === 35_000);

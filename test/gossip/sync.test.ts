@@ -86,6 +86,18 @@ describe('gossip sync between our nodes', () => {
   });
 });
 
+describe('nodes joining together', () => {
+  it('two empty nodes that meet first still learn the graph from a third', async () => {
+    const set = signedSet({ nodes: 6, edges: [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]], now: NOW, seed: 'join' });
+    const a = await start();
+    await a.gossip.ingest(set.messages);
+    const [b, c] = [await start(), await start()];
+    await b.connect(c.nodeId, '127.0.0.1', c.tcpAddress!.port);
+    await Promise.all([b.connect(a.nodeId, '127.0.0.1', a.tcpAddress!.port), c.connect(a.nodeId, '127.0.0.1', a.tcpAddress!.port)]);
+    await waitFor(() => [b, c].every((n) => n.gossip.isSynced && n.graph.channelCount === 5 && n.graph.announcedNodeCount === 6));
+  });
+});
+
 describe('flow control', () => {
   it('a sync far larger than the pending bound loses nothing: reading the peer is held while we validate', async () => {
     const n = 600;
