@@ -65,11 +65,12 @@ import { RpcError, Testnet, startDaemon, VERSION } from 'bolt12d';
 import { rpcCall, rpcSocketPath } from 'bolt12d/client';
 import { decodeRefund } from 'bolt12d/bolt12';
 import { encodeBigSize } from 'bolt12d/wire';
+import { Testnet as SubpathTestnet, topologyEdges } from 'bolt12d/testnet';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const out = { version: VERSION, wire: Array.from(encodeBigSize(253n)).join(',') };
+const out = { version: VERSION, wire: Array.from(encodeBigSize(253n)).join(','), testnet: SubpathTestnet === Testnet && topologyEdges(3, 'line').length };
 // A daemon from the library, with a datadir (SQLite store, gossip verified on worker threads from
 // the compiled worker file), answering on its socket.
 const dir = mkdtempSync(join(tmpdir(), 'b12d-scratch-'));
@@ -185,7 +186,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('dist/bin/bolt12-cli.js');
     expect(files).toContain('dist/gossip/gossip-verify-worker.js');
-    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'bin/bolt12d.js', 'bin/bolt12-cli.js', 'bin/_launch.js']));
+    expect(files).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'package.json', 'bin/bolt12d.js', 'bin/bolt12-cli.js', 'bin/bolt12d-testnet.js', 'bin/_launch.js', 'dist/testnet/index.js']));
     const other = files.filter((f) => !/^dist\/.+\.(js|d\.ts)$/.test(f) && !/^bin\/[^/]+\.js$/.test(f) && !['README.md', 'LICENSE', 'package.json'].includes(f));
     expect(other).toEqual([]);
     // every relative import in the JavaScript names a .js file (rewriteRelativeImportExtensions)
@@ -208,6 +209,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({
       version: '0.1.0',
       wire: '253,0,253',
+      testnet: 2,
       socket: true,
       getinfo: true,
       workers: true,
@@ -241,6 +243,39 @@ describe('the packed package, installed into an empty project', () => {
       expect(child.exitCode).toBe(0);
     } finally {
       child.kill();
+    }
+  });
+
+  it('the installed bolt12d-testnet starts daemons from the installed package, reachable by bolt12-cli, and stops them on SIGTERM', async () => {
+    const bin = join(scratch, 'node_modules/.bin');
+    expect((await ok(join(bin, 'bolt12d-testnet'), ['--version'], { cwd: scratch })).trim()).toBe('bolt12d-testnet v0.1.0');
+    const dir = join(tempDir('b12d-pack-testnet-'), 'net');
+    const { spawn } = await import('node:child_process');
+    const net = spawn(join(bin, 'bolt12d-testnet'), ['--nodes', '2', '--dir', dir, '--log-level', 'warn'], { cwd: scratch, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    net.stdout!.on('data', (d) => (out += String(d)));
+    net.stderr!.on('data', (d) => (out += String(d)));
+    try {
+      for (let t0 = Date.now(); !out.includes('ready: press Ctrl-C'); ) {
+        if (net.exitCode !== null || Date.now() - t0 > 60_000) throw new Error(`bolt12d-testnet did not get ready: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const info = JSON.parse(readFileSync(join(dir, 'testnet.json'), 'utf8')) as { nodes: { node_id: string; datadir: string; pid: number }[] };
+      expect(info.nodes).toHaveLength(2);
+      // the daemons run the installed package's JavaScript (which has no src/: dist/)
+      for (const n of info.nodes) {
+        const entry = readFileSync(`/proc/${n.pid}/cmdline`, 'utf8').split('\0')[1]!;
+        expect(entry, 'the daemon command').toMatch(/\.js$/);
+        expect(entry.startsWith(join(scratch, 'node_modules/bolt12d') + '/'), entry).toBe(true);
+      }
+      const peers = JSON.parse(await ok(join(bin, 'bolt12-cli'), ['--datadir', info.nodes[0]!.datadir, '-l', '{"peers":[{"id":true}]}', 'listpeers'], { cwd: scratch }));
+      expect(peers).toEqual({ peers: [{ id: info.nodes[1]!.node_id }] });
+      net.kill('SIGTERM');
+      await new Promise((r) => (net.exitCode !== null ? r(null) : net.once('exit', r)));
+      expect(net.exitCode).toBe(0);
+      for (const n of info.nodes) expect(existsSync(`/proc/${n.pid}`)).toBe(false);
+    } finally {
+      if (net.exitCode === null) net.kill('SIGKILL');
     }
   });
 
