@@ -46,7 +46,8 @@ export const sendinvoiceMethod: RpcMethod<RpcContext> = {
     'send it to the refund\'s issuer over onion messages and wait up to {timeout} seconds (default 90, also the invoice\'s expiry) for it to be paid. ' +
     '{amount_msat} ({msatoshi}) and {quantity}, when given, must equal the refund\'s. ' +
     'Errors: 1002 refund expired, 1003 no route, 1004 the issuer answered with an invoice_error, 1005 timed out (the invoice stays payable), 900 duplicate label, -32602 bad parameter.',
-  async handler(p, { node }, signal) {
+  async handler(p, ctx, signal) {
+    const { node } = ctx;
     const inv = either(p, 'invreq', 'offer');
     if (!inv) throw invalidParam('invreq', 'is required (the refund string, lnr1...)');
     if (typeof inv.value !== 'string') throw invalidParam(inv.name, 'should be a refund string (lnr1...)');
@@ -63,8 +64,16 @@ export const sendinvoiceMethod: RpcMethod<RpcContext> = {
         ...(timeout !== undefined ? { timeout } : {}),
         ...(quantity !== undefined ? { quantity } : {}),
         ...(signal ? { signal } : {}),
-        // TODO(notifications): forward `onProgress` events as JSON-RPC notifications once
-        // src/rpc/server.ts can send them to the caller.
+        // Progress as Core Lightning's `message` notifications (lightning-cli -N info shows them).
+        onProgress: (e) => {
+          const text =
+            e.kind === 'stored'
+              ? `invoice ${e.paymentHash} stored under label ${e.label}`
+              : e.kind === 'sent'
+                ? `invoice sent (copy ${e.copy}) via ${e.via === 'path' ? "the refund's blinded path" : 'its payer id'}, first hop ${e.firstHop}; waiting for payment`
+                : `resend ${e.copy} not sent: ${e.reason}`;
+          ctx.notify?.({ level: 'info', message: text });
+        },
       });
       return toClnJson(rec);
     } catch (e) {
