@@ -29,22 +29,3 @@ export const crc32: (data: Uint8Array, prev?: number) => number =
 
 /** Whether the native implementation is in use (for the tests and logs). */
 export const crc32IsNative = typeof native === 'function';
-
-// CRC32C (Castagnoli, reflected 0x82f63b78; RFC 3720 B.4) over a range, for the loader's
-// channel_update checksums without slicing (src/wire/gossip.ts `crc32c` takes whole arrays).
-const TABLE_C = (() => {
-  const t = new Uint32Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-    t[i] = c >>> 0;
-  }
-  return t;
-})();
-
-/** CRC32C of `b[start..end)`, continuing from `prev` (0 to start). */
-export function crc32cRange(b: Uint8Array, start: number, end: number, prev = 0): number {
-  let c = (prev ^ 0xffffffff) >>> 0;
-  for (let i = start; i < end; i++) c = TABLE_C[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}

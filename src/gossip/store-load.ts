@@ -7,8 +7,7 @@
 // deleted, so the next compaction drops them.
 import { bytesEqual } from '../util/bytes.ts';
 import type { Logger } from '../util/log.ts';
-import { GOSSIP_MSG, decodeNodeAnnouncement } from '../wire/gossip.ts';
-import { crc32cRange } from './store-crc.ts';
+import { GOSSIP_MSG, channelUpdateChecksum, decodeNodeAnnouncement } from '../wire/gossip.ts';
 import type { ChannelGraph } from './graph.ts';
 import { toGraphAddresses } from './graph-addresses.ts';
 import type { GossipStore } from './store.ts';
@@ -126,7 +125,7 @@ export function loadGraph(store: GossipStore, graph: ChannelGraph, opts: LoadGra
         offset: rec.offset,
         // BOLT 7: "the CRC32C checksum ... of this `channel_update` without its `signature` and
         // `timestamp` fields": chain_hash and short_channel_id, then all after timestamp.
-        checksum: crc32cRange(m, CU_TIMESTAMP + 4, m.length, crc32cRange(m, CU_CHAIN, CU_TIMESTAMP)),
+        checksum: channelUpdateChecksum(m.subarray(2)),
       });
       if (r.status === 'applied') {
         report.updates++;
