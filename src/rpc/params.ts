@@ -1,6 +1,8 @@
 // Parameter checks shared by every RPC method: each failure is an RpcError -32602 naming the
 // parameter and the rule, so bad input never reaches a layer below.
 import { INVALID_PARAMS, RpcError } from './types.ts';
+import { isPoint } from '../crypto/index.ts';
+import { fromHex } from '../util/bytes.ts';
 
 function bad(name: string, rule: string): RpcError {
   return new RpcError(INVALID_PARAMS, `${name}: ${rule}`, { param: name });
@@ -82,3 +84,12 @@ export function paramEnum<T extends string>(p: Record<string, unknown>, name: st
 }
 
 export { bad as invalidParam };
+
+/** A node id: 33 bytes of hex, a valid compressed secp256k1 point. */
+export function paramNodeId(p: Record<string, unknown>, name: string): Uint8Array {
+  const s = paramString(p, name);
+  if (!/^(02|03)[0-9a-fA-F]{64}$/.test(s)) throw bad(name, 'should be a 33-byte node id in hex');
+  const id = fromHex(s);
+  if (!isPoint(id)) throw bad(name, 'is not a valid secp256k1 point');
+  return id;
+}

@@ -1,11 +1,10 @@
 // Core Lightning's peer-level methods: getinfo, connect, disconnect, listpeers, ping, help, stop.
 // Names, parameters and result fields follow CLN's JSON schemas (doc/schemas/*.json).
-import { fromHex, toHex } from '../../util/bytes.ts';
-import { isPoint } from '../../crypto/index.ts';
+import { toHex } from '../../util/bytes.ts';
 import { VERSION, DEFAULT_PORT } from '../../node.ts';
 import type { Peer } from '../../transport/index.ts';
 import { defineMethod, RpcError, type RpcMethod } from '../types.ts';
-import { invalidParam, optional, paramBoolean, paramEnum, paramInteger, paramString } from '../params.ts';
+import { invalidParam, optional, paramBoolean, paramEnum, paramInteger, paramString, paramNodeId } from '../params.ts';
 import type { RpcContext } from '../context.ts';
 import { gossipInfo, type GossipInfo } from './gossip.ts';
 import type { Network } from '../../wire/chains.ts';
@@ -15,13 +14,6 @@ function peerFeaturesHex(p: Peer): string {
   return toHex(p.remoteFeatures);
 }
 
-function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
-  const s = paramString(p, name);
-  if (!/^(02|03)[0-9a-fA-F]{64}$/.test(s)) throw invalidParam(name, 'should be a 33-byte node id in hex');
-  const id = fromHex(s);
-  if (!isPoint(id)) throw invalidParam(name, 'is not a valid secp256k1 point');
-  return id;
-}
 
 function addressJson(remote: string): { type: string; address: string; port: number } {
   const i = remote.lastIndexOf(':');
@@ -177,7 +169,7 @@ export const coreMethodsByName = {
           port = paramInteger({ port: m[2] }, 'port', { min: 1, max: 65535 });
         }
       }
-      const id = nodeIdParam({ id: idStr }, 'id');
+      const id = paramNodeId({ id: idStr }, 'id');
       const existing = node.peers.get(id);
       if (existing && existing.connected) {
         return { id: toHex(id), features: peerFeaturesHex(existing), direction: existing.direction, address: addressJson(existing.remoteAddress) };
@@ -203,7 +195,7 @@ export const coreMethodsByName = {
     params: { id: 'required', force: 'optional' },
     description: 'Disconnect from {id} that has previously been connected to using connect.',
     handler: async (p, { node }) => {
-      const id = nodeIdParam(p, 'id');
+      const id = paramNodeId(p, 'id');
       if (p['force'] !== undefined) paramBoolean(p, 'force');
       const ok = await node.peers.disconnect(id, 'disconnect RPC');
       if (!ok) throw new RpcError(-1, 'Peer not connected');
@@ -215,7 +207,7 @@ export const coreMethodsByName = {
     params: { id: 'optional', level: 'optional' },
     description: 'Show current peers; if {level} is set, include logs.',
     handler: (p, { node }) => {
-      const id = optional(p, 'id', nodeIdParam);
+      const id = optional(p, 'id', paramNodeId);
       if (p['level'] !== undefined) {
         const lv = paramString(p, 'level');
         if (!['io', 'debug', 'info', 'unusual', 'broken'].includes(lv)) throw invalidParam('level', 'should be one of io, debug, info, unusual, broken');
@@ -234,7 +226,7 @@ export const coreMethodsByName = {
     params: { id: 'required', len: 'optional', pongbytes: 'optional' },
     description: 'Send peer {id} a ping of length {len} (default 128) asking for {pongbytes} (default 128).',
     handler: async (p, { node }) => {
-      const id = nodeIdParam(p, 'id');
+      const id = paramNodeId(p, 'id');
       // BOLT 1: ping is at most 65531 bytes of ignored data (the whole message must fit 65535).
       const len = optional(p, 'len', (q, n) => paramInteger(q, n, { min: 0, max: 65531 })) ?? 128;
       const pongbytes = optional(p, 'pongbytes', (q, n) => paramInteger(q, n, { min: 0, max: 65535 })) ?? 128;

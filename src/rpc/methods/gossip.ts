@@ -3,23 +3,15 @@
 // the hops, or the addresses we would connect to, for an onion message to a node), and the
 // `gossip` object of `getinfo`.
 import { fromHex, toHex, utf8 } from '../../util/bytes.ts';
-import { isPoint } from '../../crypto/index.ts';
 import { scidFromString, scidToString } from '../../wire/index.ts';
 import type { Node } from '../../node.ts';
 import type { ChannelGraph, GraphAddress } from '../../gossip/graph.ts';
 import { defineMethod, INVALID_PARAMS, RpcError, type Msat, type RpcMethod } from '../types.ts';
-import { invalidParam, optional, paramString } from '../params.ts';
+import { invalidParam, optional, paramString, paramNodeId } from '../params.ts';
 import { GOSSIP_MSG } from '../../wire/index.ts';
 import type { EmptyResult } from './core.ts';
 import type { RpcContext } from '../context.ts';
 
-function nodeIdParam(p: Record<string, unknown>, name: string): Uint8Array {
-  const s = paramString(p, name);
-  if (!/^(02|03)[0-9a-fA-F]{64}$/.test(s)) throw invalidParam(name, 'should be a 33-byte node id in hex');
-  const id = fromHex(s);
-  if (!isPoint(id)) throw invalidParam(name, 'is not a valid secp256k1 point');
-  return id;
-}
 
 /** Core Lightning's address JSON (common/json_stream.c `json_add_address`). */
 function addressJson(a: GraphAddress): AddressJson {
@@ -161,7 +153,7 @@ export const gossipMethodsByName = {
     description: 'Show node {id} (or all known nodes, if not specified).',
     handler: (p, { node }) => {
       const g = node.graph;
-      const id = optional(p, 'id', nodeIdParam);
+      const id = optional(p, 'id', paramNodeId);
       if (id) {
         const idx = g.nodeIndex(id);
         return { nodes: idx >= 0 && g.hasNode(idx) ? [nodeJson(g, idx)] : [] };
@@ -178,8 +170,8 @@ export const gossipMethodsByName = {
     handler: (p, { node }) => {
       const g = node.graph;
       const scidStr = optional(p, 'short_channel_id', paramString);
-      const source = optional(p, 'source', nodeIdParam);
-      const destination = optional(p, 'destination', nodeIdParam);
+      const source = optional(p, 'source', paramNodeId);
+      const destination = optional(p, 'destination', paramNodeId);
       // Core Lightning: "Can only specify one of short_channel_id, source or destination".
       if ([scidStr, source, destination].filter((x) => x !== undefined).length > 1) {
         throw new RpcError(-32602, 'Can only specify one of {short_channel_id}, {source} or {destination}');
@@ -217,7 +209,7 @@ export const gossipMethodsByName = {
     description:
       'How an onion message would reach node {id}: the hops of a path through nodes supporting option_onion_messages, or the addresses we would connect to (unless fetchinvoice-noconnect).',
     handler: (p, { node }) => {
-      const id = nodeIdParam(p, 'id');
+      const id = paramNodeId(p, 'id');
       const d = node.router.decide(id);
       switch (d.kind) {
         case 'path':
