@@ -105,3 +105,12 @@ export function signedSet(opts: {
   }
   return { messages, nodeIds, nodeSecrets, scids };
 }
+
+/** Resolve once `cond()` holds, polling every 20 ms; throw after `ms`. */
+export async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

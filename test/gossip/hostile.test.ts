@@ -17,21 +17,14 @@ import {
   encodeQueryChannelRange,
   decodeQueryChannelRange,
 } from '../../src/wire/index.ts';
-import { channelUpdate, secretOf, signedSet } from './fixtures.ts';
+import { channelUpdate, secretOf, signedSet, waitFor as waitUntil } from './fixtures.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
+const waitFor = (cond: () => boolean, ms = 15_000) => waitUntil(cond, ms);
 const cleanup: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function node(gossipLimits = {}): Promise<Node> {
   const n = await Node.start({ port: 0, logLevel: 'warn', gossipLimits: { flushIntervalMs: 50, ...gossipLimits } });

@@ -4,21 +4,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '../../src/node.ts';
 import { tempDir } from '../tmp.ts';
-import { signedSet } from './fixtures.ts';
+import { signedSet, waitFor } from './fixtures.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
 const nodes: Node[] = [];
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('gossip persistence', () => {
   it('a restart loads the persisted graph without asking peers for it again', async () => {

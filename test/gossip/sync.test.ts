@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Node } from '../../src/node.ts';
 import { toHex } from '../../src/util/bytes.ts';
-import { channelUpdate, signedSet } from './fixtures.ts';
+import { channelUpdate, signedSet, waitFor } from './fixtures.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
 const nodes: Node[] = [];
@@ -19,14 +19,6 @@ async function start(): Promise<Node> {
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.stop()));
 });
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 // A ring of 12 nodes plus chords: 18 channels.
 const EDGES: [number, number][] = [...Array.from({ length: 12 }, (_, i) => [i, (i + 1) % 12] as [number, number]), [0, 6], [1, 7], [2, 8], [3, 9], [4, 10], [5, 11]];

@@ -9,9 +9,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Node } from '../../src/node.ts';
 import { toHex } from '../../src/util/bytes.ts';
 import { initLdk, startLdkNode, type LdkNode } from './ldk-harness.ts';
-import { signedSet } from '../gossip/fixtures.ts';
+import { signedSet, waitFor as waitUntil } from '../gossip/fixtures.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
+const waitFor = (cond: () => boolean, ms = 15_000) => waitUntil(cond, ms);
 const EDGES: [number, number][] = [[0, 1], [1, 2], [2, 3], [3, 4], [4, 0], [0, 2], [1, 3], [5, 0]];
 let ldk: LdkNode;
 const ours: Node[] = [];
@@ -24,14 +25,6 @@ afterEach(async () => {
   await ldk?.stop();
 });
 afterAll(() => undefined);
-
-async function waitFor(cond: () => boolean, ms = 15_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('gossip with LDK 0.1', () => {
   it("LDK's NetworkGraph takes the channels and nodes our node streams to it", async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Node, type NodeOptions } from '../../src/node.ts';
 import { NoOnionRouteError } from '../../src/onion-message/index.ts';
 import { publicKey } from '../../src/crypto/index.ts';
-import { secretOf, signedSet } from '../gossip/fixtures.ts';
+import { secretOf, signedSet, waitFor } from '../gossip/fixtures.ts';
 
 const NOW = Math.floor(Date.now() / 1000);
 const nodes: Node[] = [];
@@ -17,14 +17,6 @@ async function start(i: number, opts: Partial<NodeOptions> = {}): Promise<Node> 
   const n = await Node.start({ port: 0, logLevel: 'warn', nodeSecret: secretOf('router', i), ...opts });
   nodes.push(n);
   return n;
-}
-
-async function waitFor(cond: () => boolean, ms = 10_000): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function inbox(n: Node): Uint8Array[] {
