@@ -295,6 +295,8 @@ class PeerGossip {
   triedSync = false;
   // Their queries to us, answered through one lazy outbox.
   outbox: Iterator<Uint8Array>[] = [];
+  /** The message of `outbox[0]` that the peer's full queue refused, sent first next time. */
+  unsent?: Uint8Array;
   pumping?: NodeJS.Timeout;
   answeringScids = false;
   answeringRange = false;
@@ -533,6 +535,7 @@ export class GossipSync {
     ps.range = undefined;
     ps.scidQuery = undefined;
     ps.outbox = [];
+    ps.unsent = undefined;
     ps.queue.clear();
   }
 
@@ -1125,39 +1128,32 @@ export class GossipSync {
   private pump(ps: PeerGossip): void {
     if (ps.pumping) return;
     const peer = ps.peer;
+    const later = () => {
+      ps.pumping = setTimeout(() => {
+        ps.pumping = undefined;
+        this.pump(ps);
+      }, 10);
+      ps.pumping.unref();
+    };
     while (ps.outbox.length > 0) {
       if (!peer.connected || this.closed) {
         ps.outbox = [];
+        ps.unsent = undefined;
         return;
       }
-      if (peer.stats().queuedOutBytes > this.limits.answerHighWaterBytes) {
-        ps.pumping = setTimeout(() => {
-          ps.pumping = undefined;
-          this.pump(ps);
-        }, 10);
-        ps.pumping.unref();
-        return;
+      if (peer.stats().queuedOutBytes > this.limits.answerHighWaterBytes) return later();
+      let m = ps.unsent;
+      if (!m) {
+        const next = ps.outbox[0]!.next();
+        if (next.done) {
+          ps.outbox.shift();
+          continue;
+        }
+        m = next.value;
       }
-      const next = ps.outbox[0]!.next();
-      if (next.done) {
-        ps.outbox.shift();
-        continue;
-      }
-      const m = next.value;
-      if (!peer.send((m[0]! << 8) | m[1]!, m.subarray(2))) {
-        // Output queue full after all: try again shortly with the same message.
-        const rest = ps.outbox[0]!;
-        ps.outbox[0] = (function* () {
-          yield m;
-          for (let r = rest.next(); !r.done; r = rest.next()) yield r.value;
-        })();
-        ps.pumping = setTimeout(() => {
-          ps.pumping = undefined;
-          this.pump(ps);
-        }, 10);
-        ps.pumping.unref();
-        return;
-      }
+      // Output queue full after all: the same message goes first next time.
+      ps.unsent = peer.send((m[0]! << 8) | m[1]!, m.subarray(2)) ? undefined : m;
+      if (ps.unsent) return later();
     }
   }
 
