@@ -236,4 +236,9 @@ export interface RefundStore {
   finishRefundPayment(paymentHash: Uint8Array, outcome: FinishRefundPayment): Promise<RefundPaymentRecord>;
   getRefundPayment(paymentHash: Uint8Array): RefundPaymentRecord | undefined;
   listRefundPayments(invreqId?: Uint8Array): RefundPaymentRecord[];
+  /**
+   * The payments still `pending`, oldest first: being paid now, or left so by a crash during the
+   * payment (their outcome is for the payment backend or the operator to tell: finishRefundPayment).
+   */
+  listPendingRefundPayments(): RefundPaymentRecord[];
 }

@@ -16,7 +16,7 @@ import { unixSeconds, type Clock } from '../util/clock.ts';
 import { toHex } from '../util/bytes.ts';
 import type { Invoice } from '../bolt12/index.ts';
 import { MIN_FINAL_CLTV_EXPIRY_DELTA, PaymentPathIds } from './payment-path.ts';
-import { PaymentError, type PaymentBackend, type PaymentReceiver, type PaymentSuccess } from './types.ts';
+import { PaymentError, type PaymentBackend, type PaymentLookup, type PaymentReceiver, type PaymentSuccess } from './types.ts';
 
 export const CHANNELS_BACKEND = 'channels';
 export const CHANNELS_CANNOT_PAY = 'Cannot pay: this node has receive-only channels (it never offers HTLCs)';
@@ -68,6 +68,15 @@ export class ChannelPaymentBackend implements PaymentBackend, HtlcDecider {
 
   pay(_invoice: Invoice): Promise<PaymentSuccess> {
     return Promise.reject(new PaymentError('no_backend', CHANNELS_CANNOT_PAY));
+  }
+
+  /**
+   * `unknown`: we offer no HTLCs, so we keep no record of outgoing payments; a payment left pending
+   * was begun under another backend and only the operator can tell how it ended. (When channels
+   * can pay, the outgoing HTLC's state will answer this.)
+   */
+  lookup(_paymentHash: Uint8Array): Promise<PaymentLookup> {
+    return Promise.resolve({ status: 'unknown', why: 'the channels backend makes no outgoing payments and keeps no record of them' });
   }
 
   attachReceiver(_receiver: PaymentReceiver): void {

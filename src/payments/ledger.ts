@@ -3,7 +3,9 @@
 // invoice's blinded payment path as an HTLC would carry it (path key, our encrypted hop, amount).
 // The payee's InvoiceReceiver checks it exactly as it will check a real HTLC (path_id, amount,
 // expiry), marks the invoice paid in its store and reveals the preimage, which the payer checks
-// against the payment hash. The ledger records who paid whom.
+// against the payment hash. The ledger records who paid whom, and which preimages it revealed to
+// which payer: a payer that crashed during a payment asks it afterwards how the payment ended
+// (`lookup`), as a real node asks its HTLC state.
 //
 // It refuses to exist on mainnet, testnet or signet: it moves no real money and must never be
 // mistaken for something that does. One-hop blinded paths only (the payee is the introduction
@@ -16,7 +18,7 @@ import type { Invoice } from '../bolt12/index.ts';
 import { unixSeconds, type Clock } from '../util/clock.ts';
 import { bytesEqual, toHex } from '../util/bytes.ts';
 import { CHAIN_HASH, type Network } from '../wire/chains.ts';
-import { PaymentError, ReceiveError, type PaymentBackend, type PaymentReceiver, type PaymentSuccess } from './types.ts';
+import { PaymentError, ReceiveError, type PaymentBackend, type PaymentLookup, type PaymentReceiver, type PaymentSuccess } from './types.ts';
 
 export const TESTNET_LEDGER = 'testnet-ledger';
 
@@ -41,6 +43,12 @@ export class TestNetworkLedger {
   private readonly receivers = new Map<string, PaymentReceiver>();
   private readonly balances = new Map<string, bigint>();
   private readonly log: LedgerTransfer[] = [];
+  /** `payer:payment_hash` (hex) → the preimage the payee revealed to that payer (bounded, oldest forgotten first). */
+  private readonly revealed = new Map<string, Uint8Array>();
+  /** Some revealed preimage was forgotten: a miss no longer proves that nothing was paid. */
+  private forgotten = false;
+  /** `payer:payment_hash` → payments of it being carried now. */
+  private readonly carrying = new Map<string, number>();
 
   constructor(opts: { network?: Network } = {}) {
     this.network = opts.network ?? 'regtest';
@@ -73,8 +81,43 @@ export class TestNetworkLedger {
     };
   }
 
+  /**
+   * How a payment of `paymentHash` by `payer` ended: `complete` with the preimage if the ledger
+   * revealed it to that payer; `unknown` while one is being carried (or if the ledger has forgotten
+   * some preimages); otherwise `failed` (the ledger carries payments synchronously: one it did not
+   * complete is not going to).
+   */
+  lookup(payer: Uint8Array, paymentHash: Uint8Array): PaymentLookup {
+    const key = `${toHex(payer)}:${toHex(paymentHash)}`;
+    const preimage = this.revealed.get(key);
+    if (preimage) return { status: 'complete', paymentPreimage: Uint8Array.from(preimage) };
+    if (this.carrying.has(key)) return { status: 'unknown', why: 'a payment of it is being carried by the test-network ledger now' };
+    if (this.forgotten) return { status: 'unknown', why: `the test-network ledger keeps only the last ${MAX_TRANSFERS} preimages it revealed` };
+    return { status: 'failed', failure: 'Not paid: the test-network ledger revealed no preimage for it to this node' };
+  }
+
   /** @internal Carry a payment of `invoice` from `payer`. */
   async carry(payer: Uint8Array | undefined, invoice: Invoice, now: number, signal?: AbortSignal): Promise<PaymentSuccess> {
+    const key = payer ? `${toHex(payer)}:${toHex(invoice.invoicePaymentHash)}` : undefined;
+    if (key === undefined) return this.carryOnce(payer, invoice, now, signal);
+    this.carrying.set(key, (this.carrying.get(key) ?? 0) + 1);
+    try {
+      const done = await this.carryOnce(payer, invoice, now, signal);
+      this.revealed.delete(key);
+      this.revealed.set(key, Uint8Array.from(done.paymentPreimage));
+      if (this.revealed.size > MAX_TRANSFERS) {
+        this.revealed.delete(this.revealed.keys().next().value!);
+        this.forgotten = true;
+      }
+      return done;
+    } finally {
+      const n = this.carrying.get(key)! - 1;
+      if (n === 0) this.carrying.delete(key);
+      else this.carrying.set(key, n);
+    }
+  }
+
+  private async carryOnce(payer: Uint8Array | undefined, invoice: Invoice, now: number, signal?: AbortSignal): Promise<PaymentSuccess> {
     // BOLT 12, reader of an invoice: MUST reject the invoice if `invreq_chain` is not a supported chain.
     if (!bytesEqual(invoice.chain, CHAIN_HASH[this.network])) throw new PaymentError('rejected', `the invoice is not for ${this.network}`);
     if (invoice.isExpired(now)) throw new PaymentError('expired', `the invoice expired at ${invoice.expiresAt}`);
@@ -139,6 +182,11 @@ export class LedgerPaymentBackend implements PaymentBackend {
   pay(invoice: Invoice, opts: { signal?: AbortSignal } = {}): Promise<PaymentSuccess> {
     if (this.closed) return Promise.reject(new PaymentError('aborted', 'payment backend closed'));
     return this.ledger.carry(this.nodeId, invoice, unixSeconds(this.clock), opts.signal);
+  }
+
+  lookup(paymentHash: Uint8Array): Promise<PaymentLookup> {
+    if (!this.nodeId) return Promise.resolve({ status: 'unknown', why: 'no receiver attached: the ledger does not know which node this is' });
+    return Promise.resolve(this.ledger.lookup(this.nodeId, paymentHash));
   }
 
   attachReceiver(receiver: PaymentReceiver): void {

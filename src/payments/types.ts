@@ -104,6 +104,20 @@ export interface PaymentReceiver {
   receive(p: IncomingBlindedPayment): Promise<ReceivedPayment>;
 }
 
+/**
+ * What a backend knows of a payment it may have made (`lookup`): after a crash during `pay`, the
+ * store holds the payment as `pending` and only the backend can tell how it ended.
+ *   complete: the payee revealed the preimage (SHA256(preimage) = payment hash; the caller checks).
+ *   failed:   it did not happen and cannot happen any more (nothing is in flight): safe to pay
+ *             another invoice instead.
+ *   unknown:  the backend cannot tell (it keeps no record, or the payment may still be in flight):
+ *             the operator decides (RPC `resolveinvoicerequestpayment`).
+ */
+export type PaymentLookup =
+  | { status: 'complete'; paymentPreimage: Uint8Array }
+  | { status: 'failed'; failure: string }
+  | { status: 'unknown'; why: string };
+
 export interface PaymentBackend {
   /** `none`, `testnet-ledger` (later `channels`): what `getinfo` shows as `payment_backend`. */
   readonly name: string;
@@ -114,6 +128,11 @@ export interface PaymentBackend {
   readonly canPay: boolean;
   /** Pay an invoice over its blinded paths (earlier paths preferred). Rejects with {@link PaymentError}. */
   pay(invoice: Invoice, opts?: { signal?: AbortSignal }): Promise<PaymentSuccess>;
+  /**
+   * How a payment of `paymentHash` by this node ended, as far as the backend knows (optional:
+   * without it every question is `unknown`). Asked at start-up for payments a crash left pending.
+   */
+  lookup?(paymentHash: Uint8Array): Promise<PaymentLookup>;
   /** Where payments for our invoices go (the node attaches its receiver once, at start). */
   attachReceiver(receiver: PaymentReceiver): void;
   /** Stop: no more payments in or out. */

@@ -34,12 +34,15 @@
 // Events (`node.on(name, listener)`, typed by {@link NodeEvents}): peer_connected,
 // peer_disconnected (the peer registry), onion_message_received (the messenger: every message
 // delivered to one of our handlers), invoice_created, invoice_paid, invoice_expired (the invoice
-// store, once durable), invoicerequest_answered (the issuer side: an invoice for one of our refunds
-// was paid, or its payment failed and it was answered with an invoice_error; recorded in the store).
+// store, once durable), invoicerequest_answered (the issuer side, every answer to an invoice for one
+// of our refunds: paid or payment_failed once the store recorded it, including payments found
+// pending at start-up and settled then or by resolveinvoicerequestpayment; refused, with the
+// reason, when it was refused before being taken on; a resent copy of an invoice taken on: nothing).
 import { EventEmitter } from 'node:events';
 import { Node as CoreNode, type NodeConfig, type NodeOptions } from '../node.ts';
 import type { Peer } from '../transport/index.ts';
 import type { InvoiceStoreEvent } from '../invoice-store/index.ts';
+import type { InvoiceRequestAnswer } from '../invoicerequest.ts';
 import type { ReceivedOnionMessage } from '../onion-message/index.ts';
 import { toHex } from '../util/bytes.ts';
 import type { RpcContext } from './context.ts';
@@ -94,16 +97,48 @@ export interface NodeEvents {
   invoice_paid: { invoice: InvoiceJson };
   /** An unpaid invoice of ours reached its expiry. */
   invoice_expired: { invoice: InvoiceJson };
-  /** An invoice for one of our refunds (invoicerequest) was paid, or its payment failed. */
+  /**
+   * An invoice for one of our refunds (invoicerequest) was answered: paid, its payment failed, or
+   * refused before it was taken on. Once per invoice (a resent copy of one taken on: nothing; a
+   * refused one is refused, and told, again).
+   */
   invoicerequest_answered: {
-    invreq_id: string;
-    payment_hash: string;
-    /** The invoice (`lni1…`) we were asked to pay. */
-    invoice: string;
-    amount_msat: Msat;
-    outcome: 'paid' | 'payment_failed';
+    /**
+     * `paid` and `payment_failed`: taken on, and the payment's outcome is recorded in the store
+     * (also for a payment found pending at start-up, or resolved with resolveinvoicerequestpayment).
+     * `refused`: refused before being taken on (nothing paid or recorded); `reason` says why.
+     */
+    outcome: 'paid' | 'payment_failed' | 'refused';
+    /**
+     * The refund the invoice answers (hex). Always for paid / payment_failed; for refused when the
+     * invoice parsed (with reason `unknown_invoice_request` it is none of ours).
+     */
+    invreq_id?: string;
+    /** `invoice_payment_hash` (hex): always for paid / payment_failed; for refused when present. */
+    payment_hash?: string;
+    /** The invoice (`lni1…`) we were asked to pay: always for paid / payment_failed; for refused when it was a TLV stream. */
+    invoice?: string;
+    /** `invoice_amount`: always for paid / payment_failed; for refused when present. */
+    amount_msat?: Msat;
+    /** paid: the proof of payment (hex). */
     payment_preimage?: string;
+    /** payment_failed: why the payment failed. */
     failure?: string;
+    /**
+     * refused: why, for programs (src/invoicerequest.ts InvoiceRequestRefused): `no_backend`,
+     * `amount_mismatch`, `wrong_path`, `unknown_invoice_request`, `not_for_refund`, `inactive`,
+     * `in_flight`, `expired_invoice_request`, `recurring`, a reader rule's code in lower case
+     * (invalid invoice), `busy`, `internal`.
+     */
+    reason?: string;
+    /** refused: the invoice_error's `error` text. */
+    error?: string;
+    /** refused: the invoice_error's `erroneous_field` (a TLV type), when it names one. */
+    erroneous_field?: number | bigint;
+    /** refused: the invoice_error's `suggested_value` (hex), when it has one. */
+    suggested_value?: string;
+    /** refused: whether the invoice_error went out over the invoice's reply path. */
+    invoice_error_sent?: boolean;
   };
 }
 export type NodeEventName = keyof NodeEvents;
@@ -288,6 +323,24 @@ export class Node extends CoreNode {
       }
     });
     if (sub) this.unwire.push(sub);
+    // Refusals (before an invoice is taken on) come from the issuer side itself: nothing is recorded.
+    const num = (v: bigint): number | bigint => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+    this.unwire.push(
+      this.invoiceRequests.onAnswered((a: InvoiceRequestAnswer) =>
+        this.emit('invoicerequest_answered', {
+          outcome: a.outcome,
+          ...(a.invreqId ? { invreq_id: toHex(a.invreqId) } : {}),
+          ...(a.paymentHash ? { payment_hash: toHex(a.paymentHash) } : {}),
+          ...(a.invoice !== undefined ? { invoice: a.invoice } : {}),
+          ...(a.amountMsat !== undefined ? { amount_msat: num(a.amountMsat) } : {}),
+          reason: a.reason,
+          error: a.error,
+          ...(a.erroneousField !== undefined ? { erroneous_field: num(a.erroneousField) } : {}),
+          ...(a.suggestedValue ? { suggested_value: toHex(a.suggestedValue) } : {}),
+          invoice_error_sent: a.invoiceErrorSent,
+        }),
+      ),
+    );
   }
 }
 

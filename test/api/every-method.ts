@@ -78,6 +78,10 @@ export async function exerciseEveryMethod(call: Call, env: Env): Promise<string[
   expect(await run('delinvoice', { label: 'a-1', status: 'paid' })).toMatchObject({ label: 'a-1' });
   const second = await run('invoicerequest', { amount: 1000, description: 'to disable' });
   expect(await run('disableinvoicerequest', { invreq_id: second.invreq_id })).toMatchObject({ invreq_id: second.invreq_id, active: false });
+  // Nothing of A's is pending (every payment settled): resolving one is refused as CLN's delpay
+  // refuses an unknown payment (the settling itself: test/invoicerequest/pending.test.ts).
+  done.push('resolveinvoicerequestpayment');
+  expect((await call('resolveinvoicerequestpayment', { payment_hash: '11'.repeat(32), status: 'failed' })).error).toMatchObject({ code: 208, message: `Unknown payment with payment_hash: ${'11'.repeat(32)}` });
 
   // The WebSocket token: a new one in the file.
   const before = existsSync(`${a.networkDir}/rpc-ws-token`) ? readFileSync(`${a.networkDir}/rpc-ws-token`, 'utf8').trim() : undefined;

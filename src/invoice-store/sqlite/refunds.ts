@@ -85,6 +85,7 @@ export class RefundStatements {
   readonly unsettledOrPaid: Database.Statement<[Uint8Array], PaymentRow>;
   readonly paymentsOf: Database.Statement<[Uint8Array], PaymentRow>;
   readonly allPayments: Database.Statement<[], PaymentRow>;
+  readonly pendingPayments: Database.Statement<[], PaymentRow>;
   readonly settlePayment: Database.Statement;
 
   constructor(db: Db) {
@@ -105,6 +106,9 @@ export class RefundStatements {
       .safeIntegers(true);
     this.paymentsOf = db.prepare<[Uint8Array], PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM invoice_request_payments WHERE invreq_id = ? ORDER BY id`).safeIntegers(true);
     this.allPayments = db.prepare<[], PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM invoice_request_payments ORDER BY id`).safeIntegers(true);
+    // Few rows are pending at any time (those being paid, and those a crash left behind); no index
+    // on status, the scan stays in SQLite.
+    this.pendingPayments = db.prepare<[], PaymentRow>(`SELECT ${PAYMENT_COLUMNS} FROM invoice_request_payments WHERE status = 'pending' ORDER BY id`).safeIntegers(true);
     this.settlePayment = db.prepare(
       `UPDATE invoice_request_payments SET status = ?, payment_preimage = ?, failure = ?, completed_at = ? WHERE payment_hash = ? AND status = 'pending'`,
     );
@@ -126,6 +130,10 @@ export class RefundStatements {
 
   listPayments(invreqId?: Uint8Array): RefundPaymentRecord[] {
     return (invreqId === undefined ? this.allPayments.all() : this.paymentsOf.all(invreqId)).map(paymentRecord);
+  }
+
+  listPendingPayments(): RefundPaymentRecord[] {
+    return this.pendingPayments.all().map(paymentRecord);
   }
 }
 

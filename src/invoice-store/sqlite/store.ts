@@ -279,6 +279,11 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
     return this.rst.listPayments(invreqId);
   }
 
+  listPendingRefundPayments(): RefundPaymentRecord[] {
+    this.ensureOpen();
+    return this.rst.listPendingPayments();
+  }
+
   // ---- channels (ChannelStore, issue 13) ----
 
   allocateChannelKeyIndex(): Promise<bigint> {

@@ -1,21 +1,50 @@
 // Core Lightning's refund commands (plugins/offers_offer.c json_invoicerequest, lightningd/offer.c
 // json_listinvoicerequests / json_disableinvoicerequest, doc/schemas/*.json): parameter names,
-// result shapes and codes; the work is src/invoicerequest.ts.
-import { InvoiceRequestError } from '../../invoicerequest.ts';
-import type { InvoiceRequestRecord } from '../../invoice-store/index.ts';
+// result shapes and codes; the work is src/invoicerequest.ts. Ours beside them:
+// listinvoicerequests entries carry `pending_payments` (added, only when there are some: the shape
+// is otherwise Core Lightning's), and resolveinvoicerequestpayment settles a payment a crash left
+// pending that the payment backend could not tell (parameters and codes after CLN's delpay:
+// payment_hash, status complete|failed; 208, 211).
+import { sha256 } from '../../crypto/index.ts';
+import { InvoiceRequestError, type PendingRefundPayment } from '../../invoicerequest.ts';
+import type { InvoiceRequestRecord, RefundPaymentRecord } from '../../invoice-store/index.ts';
 import { AmountError, parseAmountMsat } from '../../util/amount.ts';
 import { fromHex, toHex } from '../../util/bytes.ts';
 import type { RpcContext } from '../context.ts';
-import { invalidParam, optional, paramBoolean, paramInteger, paramString } from '../params.ts';
+import { invalidParam, optional, paramBoolean, paramEnum, paramHex, paramInteger, paramString } from '../params.ts';
 import { RpcError, type RpcMethod } from '../types.ts';
 
 type Params = Record<string, unknown>;
 
-/** json_populate_invreq(): invreq_id, active, single_use, bolt12, used, label. */
-export function invreqJson(r: InvoiceRequestRecord): Record<string, unknown> {
+/** msat as the RPC writes amounts: a number, a bigint above 2^53. */
+const msat = (v: bigint): number | bigint => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
+
+/**
+ * json_populate_invreq(): invreq_id, active, single_use, bolt12, used, label; and ours, only when
+ * some payment for it is pending: `pending_payments` (payment_hash, amount_msat, since: when it was
+ * taken on; in_progress: this process is paying it now, false: left by a crash, the payment
+ * backend could not tell, see resolveinvoicerequestpayment).
+ */
+export function invreqJson(r: InvoiceRequestRecord, pending: readonly PendingRefundPayment[] = []): Record<string, unknown> {
   const o: Record<string, unknown> = { invreq_id: toHex(r.invreqId), active: r.active, single_use: r.singleUse, bolt12: r.bolt12, used: r.used };
   if (r.label !== null) o['label'] = r.label;
+  if (pending.length > 0) o['pending_payments'] = pending.map((p) => ({ payment_hash: toHex(p.paymentHash), amount_msat: msat(p.amountMsat), since: p.createdAt, in_progress: p.inProgress }));
   return o;
+}
+
+/** A payment made for one of our refunds, with listsendpays' names (bolt12 is the invoice). */
+export function refundPaymentJson(p: RefundPaymentRecord): Record<string, unknown> {
+  return {
+    invreq_id: toHex(p.invreqId),
+    payment_hash: toHex(p.paymentHash),
+    status: p.status,
+    amount_msat: msat(p.amountMsat),
+    bolt12: p.invoice,
+    created_at: p.createdAt,
+    ...(p.completedAt !== null ? { completed_at: p.completedAt } : {}),
+    ...(p.paymentPreimage ? { payment_preimage: toHex(p.paymentPreimage) } : {}),
+    ...(p.failure !== null ? { failure: p.failure } : {}),
+  };
 }
 
 /** CLN param_sha256: 64 hex characters. */
@@ -75,11 +104,18 @@ const invoicerequest: RpcMethod<RpcContext> = {
 const listinvoicerequests: RpcMethod<RpcContext> = {
   name: 'listinvoicerequests',
   params: ['invreq_id?', 'active_only?'],
-  description: 'Show the refunds (invoice_requests) we issued, or the one {invreq_id}; {active_only} drops inactive ones.',
+  description:
+    'Show the refunds (invoice_requests) we issued, or the one {invreq_id}; {active_only} drops inactive ones. ' +
+    'An entry with payments taken on and not settled shows them as pending_payments (payment_hash, amount_msat, since; in_progress false: left by a crash, see resolveinvoicerequestpayment).',
   handler(p, { node }) {
     const invreqId = p['invreq_id'] === undefined ? undefined : invreqIdParam(p);
     const activeOnly = optional(p, 'active_only', paramBoolean) ?? false;
-    return { invoicerequests: node.invoiceRequests.list({ ...(invreqId ? { invreqId } : {}), activeOnly }).map(invreqJson) };
+    const pending = new Map<string, PendingRefundPayment[]>();
+    for (const x of node.invoiceRequests.pendingPayments()) {
+      const k = toHex(x.invreqId);
+      pending.set(k, [...(pending.get(k) ?? []), x]);
+    }
+    return { invoicerequests: node.invoiceRequests.list({ ...(invreqId ? { invreqId } : {}), activeOnly }).map((r) => invreqJson(r, pending.get(toHex(r.invreqId)))) };
   },
 };
 
@@ -93,4 +129,28 @@ const disableinvoicerequest: RpcMethod<RpcContext> = {
   },
 };
 
-export const invoicerequestMethods: RpcMethod<RpcContext>[] = [invoicerequest, listinvoicerequests, disableinvoicerequest];
+const resolveinvoicerequestpayment: RpcMethod<RpcContext> = {
+  name: 'resolveinvoicerequestpayment',
+  params: ['payment_hash', 'status', 'payment_preimage?'],
+  description:
+    'Settle a payment for one of our refunds that is still pending because the node stopped while paying it and the payment backend cannot tell how it ended (listinvoicerequests shows it under pending_payments). ' +
+    '{status} complete needs the {payment_preimage} the payee revealed (its SHA256 must be {payment_hash}): the refund is then used. ' +
+    '{status} failed: it was not paid; a single-use refund takes another invoice again. Errors: 208 unknown payment_hash, 211 not pending, 200 being paid by this node now.',
+  async handler(p, { node }) {
+    const paymentHash = paramHex(p, 'payment_hash', 32);
+    const status = paramEnum(p, 'status', ['complete', 'failed'] as const);
+    const given = p['payment_preimage'] !== undefined && p['payment_preimage'] !== null;
+    if (status === 'failed' && given) throw invalidParam('payment_preimage', 'only with status complete');
+    if (status === 'complete' && !given) throw invalidParam('payment_preimage', 'is required with status complete');
+    let paymentPreimage: Uint8Array | undefined;
+    if (status === 'complete') {
+      paymentPreimage = paramHex(p, 'payment_preimage', 32);
+      if (toHex(sha256(paymentPreimage)) !== toHex(paymentHash)) throw invalidParam('payment_preimage', 'does not match payment_hash (SHA256(payment_preimage) must equal it)');
+    }
+    return call(async () =>
+      refundPaymentJson(await node.invoiceRequests.resolvePayment(paymentHash, paymentPreimage ? { status: 'complete', paymentPreimage } : { status: 'failed' })),
+    );
+  },
+};
+
+export const invoicerequestMethods: RpcMethod<RpcContext>[] = [invoicerequest, listinvoicerequests, disableinvoicerequest, resolveinvoicerequestpayment];

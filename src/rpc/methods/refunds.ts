@@ -3,7 +3,7 @@
 // checks, when this module loads, that the parameter list it declares is the entry's own, so the
 // typed API (`node.sendinvoice({ invreq, label })`) and the JSON-RPC table cannot drift apart.
 import type { RpcContext } from '../context.ts';
-import { typedMethod, type MsatInput, type RpcMethod } from '../types.ts';
+import { typedMethod, type Msat, type MsatInput, type RpcMethod } from '../types.ts';
 import type { InvoiceJson } from './invoices.ts';
 import { sendinvoiceMethod } from './sendinvoice.ts';
 import { invoicerequestMethods } from './invoicerequest.ts';
@@ -39,7 +39,7 @@ export interface InvoicerequestParams {
   signed?: boolean;
 }
 
-/** A refund we issued (Core Lightning's json_populate_invreq fields). */
+/** A refund we issued (Core Lightning's json_populate_invreq fields, and ours: `pending_payments`). */
 export interface InvoiceRequestJson {
   invreq_id: string;
   active: boolean;
@@ -47,6 +47,37 @@ export interface InvoiceRequestJson {
   bolt12: string;
   used: boolean;
   label?: string;
+  /** listinvoicerequests only, and only when there are some: payments taken on whose outcome is not recorded. */
+  pending_payments?: Array<{
+    payment_hash: string;
+    amount_msat: Msat;
+    /** When it was taken on (seconds since 1970). */
+    since: number;
+    /** This process is paying it now; false: left pending by a crash (resolveinvoicerequestpayment). */
+    in_progress: boolean;
+  }>;
+}
+
+export interface ResolveinvoicerequestpaymentParams {
+  /** The pending payment (listinvoicerequests' pending_payments), 32 bytes of hex. */
+  payment_hash: string;
+  /** `complete`: it was paid (give the preimage); `failed`: it was not. */
+  status: 'complete' | 'failed';
+  /** With `complete`: the preimage the payee revealed; SHA256 of it must be payment_hash. */
+  payment_preimage?: string;
+}
+
+/** A payment made for one of our refunds (listsendpays' names; `bolt12` is the invoice). */
+export interface InvoiceRequestPaymentJson {
+  invreq_id: string;
+  payment_hash: string;
+  status: 'pending' | 'complete' | 'failed';
+  amount_msat: Msat;
+  bolt12: string;
+  created_at: number;
+  completed_at?: number;
+  payment_preimage?: string;
+  failure?: string;
 }
 
 function entry(name: string): RpcMethod<RpcContext> {
@@ -80,4 +111,9 @@ export const refundMethods = {
     active_only: 'optional',
   }),
   disableinvoicerequest: typedMethod<{ invreq_id: string }, InvoiceRequestJson, RpcContext>(entry('disableinvoicerequest'), { invreq_id: 'required' }),
+  resolveinvoicerequestpayment: typedMethod<ResolveinvoicerequestpaymentParams, InvoiceRequestPaymentJson, RpcContext>(entry('resolveinvoicerequestpayment'), {
+    payment_hash: 'required',
+    status: 'required',
+    payment_preimage: 'optional',
+  }),
 };
