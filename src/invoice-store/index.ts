@@ -1,6 +1,7 @@
 // src/invoice-store: durable invoices (unique labels, pay_index, unpaid/paid/expired, waits).
 // Callers use the storage-agnostic `InvoiceStore` interface; `openInvoiceStore` gives the default
-// embedded SQLite backend (one file, WAL, synchronous=FULL, versioned migrations).
+// embedded SQLite backend (one file, WAL, every commit fdatasynced before it is answered, versioned
+// migrations).
 //
 //   const store = openInvoiceStore({ path: join(datadir, 'invoices.sqlite3'), clock: systemClock });
 //   const inv = await store.create({ label, bolt12, paymentHash, paymentPreimage, amountMsat, expiresAt });
@@ -15,6 +16,7 @@ import type { Logger } from '../util/log.ts';
 import type { WakeScheduler } from './scheduler.ts';
 import { openDatabase } from './sqlite/schema.ts';
 import { SqliteInvoiceStore } from './sqlite/store.ts';
+import { useWalSync, type FdSync } from './sqlite/wal-sync.ts';
 
 export * from './types.ts';
 export { InvoiceStoreError, CLN_CODES, type InvoiceStoreErrorReason } from './errors.ts';
@@ -22,6 +24,7 @@ export { toClnJson, canonicalInvstring, deriveStatus, MAX_MSAT } from './record.
 export { timerScheduler, manualScheduler, type WakeScheduler, type WakeHandle } from './scheduler.ts';
 export { LATEST_VERSION as INVOICE_SCHEMA_VERSION } from './sqlite/schema.ts';
 export { SqliteInvoiceStore } from './sqlite/store.ts';
+export type { FdSync } from './sqlite/wal-sync.ts';
 export type { ChannelStore, StoredChannel, ChannelPaidMark, SaveChannelResult } from './channel-types.ts';
 
 export interface OpenInvoiceStoreOptions {
@@ -37,6 +40,8 @@ export interface OpenInvoiceStoreOptions {
   integrityCheck?: boolean;
   /** Most writes per group-committed transaction (default 1024). */
   maxBatch?: number;
+  /** How a commit is flushed to disk (default fs.fdatasync of the WAL; tests hold or fail it). */
+  fdSync?: FdSync;
 }
 
 /**
@@ -50,8 +55,10 @@ export function openInvoiceStore(opts: OpenInvoiceStoreOptions): SqliteInvoiceSt
     ...(opts.integrityCheck !== undefined && { integrityCheck: opts.integrityCheck }),
     ...(logger && { logger }),
   });
+  const walSync = opts.path === ':memory:' ? undefined : useWalSync(db, opts.path, opts.fdSync);
   return new SqliteInvoiceStore(db, opts.path, {
     clock: opts.clock,
+    ...(walSync && { walSync }),
     ...(logger && { logger }),
     ...(opts.scheduler && { scheduler: opts.scheduler }),
     ...(opts.maxBatch !== undefined && { maxBatch: opts.maxBatch }),

@@ -40,11 +40,11 @@ function writeU32At(path: string, offset: number, value: number): void {
 }
 
 describe('openInvoiceStore', () => {
-  it('creates the file with WAL, synchronous=FULL, exclusive locking and the latest schema version', async () => {
+  it('creates the file with WAL, synchronous=NORMAL plus our fdatasync of the WAL, exclusive locking and the latest schema version', async () => {
     const d = dir();
     const sink = memorySink();
     const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), logger: createLogger({ sinks: [sink] }) });
-    expect(s.settings()).toEqual({ journalMode: 'wal', synchronous: 'full', lockingMode: 'exclusive', schemaVersion: INVOICE_SCHEMA_VERSION });
+    expect(s.settings()).toEqual({ journalMode: 'wal', synchronous: 'normal', walFdatasync: true, lockingMode: 'exclusive', schemaVersion: INVOICE_SCHEMA_VERSION });
     expect(sink.records.some((r) => /migrated to schema version 1/.test(r.msg))).toBe(true);
     await s.close();
     // reopening does not migrate again

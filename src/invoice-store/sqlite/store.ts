@@ -1,6 +1,7 @@
-// The SQLite InvoiceStore: one writer connection; writes group-committed (one transaction and one
-// fsync per batch, every caller answered after COMMIT); reads straight from committed state;
-// waiters woken only after the change they report is durable.
+// The SQLite InvoiceStore: one writer connection; writes group-committed (one transaction per
+// batch; every caller answered once the batch is on disk: an fdatasync of the WAL after COMMIT, off
+// the event loop, see wal-sync.ts); reads straight from committed state; waiters woken only after
+// the change they report is durable.
 //
 // Expiry: an invoice's status is derived from the injected clock on every read (`expired` from
 // `expiresAt` on). A sweep (CLN wallet/invoices.c trigger_expiration()) also writes `expired` with a
@@ -38,6 +39,7 @@ import { WaiterHub } from '../waiters.ts';
 import { executeBatch, type Job } from './batch.ts';
 import { storeErrorFromSqlite, type Db } from './schema.ts';
 import { rowToRecord, Statements, type Counters } from './statements.ts';
+import type { WalSync } from './wal-sync.ts';
 import { createWrite, deleteWrite, expireWrite, payWrite, type Event, type Write } from './writes.ts';
 import { beginRefundPaymentWrite, createInvreqWrite, disableInvreqWrite, finishRefundPaymentWrite, RefundStatements } from './refunds.ts';
 import { allocateKeyIndexWrite, ChannelStatements, saveChannelWrite } from './channels.ts';
@@ -48,6 +50,8 @@ export interface SqliteStoreOptions {
   logger?: Logger;
   scheduler?: WakeScheduler;
   maxBatch?: number;
+  /** File stores: makes each commit durable before its callers are answered (none: ':memory:'). */
+  walSync?: WalSync;
 }
 
 export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelStore {
@@ -66,6 +70,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
   private wake: { at: number; handle: WakeHandle } | null = null;
   private sweeping: Promise<void> | null = null;
   private closed = false;
+  private readonly walSync: WalSync | undefined;
   /** Group-commit figures: transactions committed and writes they carried. */
   readonly commitStats = { transactions: 0, writes: 0 };
 
@@ -77,6 +82,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
     this.clock = opts.clock;
     this.log = opts.logger;
     this.scheduler = opts.scheduler ?? timerScheduler;
+    this.walSync = opts.walSync;
     this.st = new Statements(db);
     this.rst = new RefundStatements(db);
     this.cst = new ChannelStatements(db);
@@ -165,7 +171,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
     // CLN json_waitinvoice(): -1 "Label not found"; paid or expired answers at once.
     if (!row) return Promise.reject(new InvoiceStoreError('not_found', CLN_CODES.GENERIC, 'Label not found', { label }));
     const rec = rowToRecord(row, this.now());
-    if (rec.status !== 'unpaid') return Promise.resolve(rec);
+    if (rec.status !== 'unpaid') return this.whenDurable(rec);
     if (signal?.aborted) return Promise.reject(abortedError());
     return this.hub.waitInvoice(rec.createdIndex, signal);
   }
@@ -180,7 +186,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
     }
     // CLN invoices_waitany(): an already-paid invoice above lastpay_index answers at once.
     const row = this.st.firstPaidAfter.get(lastpayIndex);
-    if (row) return Promise.resolve(rowToRecord(row, this.now()));
+    if (row) return this.whenDurable(rowToRecord(row, this.now()));
     if (signal?.aborted) return Promise.reject(abortedError());
     const deadline = timeoutSeconds === undefined ? null : this.clock.now() + timeoutSeconds;
     const p = this.hub.waitAny(lastpayIndex, deadline, signal);
@@ -203,7 +209,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
     this.poke();
     // CLN json_wait(): already there → answer at once, without details.
     const value = this.counters[indexname];
-    if (value >= nextvalue) return Promise.resolve({ indexname, value });
+    if (value >= nextvalue) return this.whenDurable({ indexname, value });
     return this.hub.waitIndex(indexname, nextvalue, signal);
   }
 
@@ -331,23 +337,28 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.committer.flush();
     this.closed = true;
+    // What was submitted still commits, and its callers are answered once it is on disk.
+    this.committer.flush();
+    await this.walSync?.drain();
     this.wake?.handle.cancel();
     this.wake = null;
     this.hub.rejectAll(closedError());
+    this.walSync?.close();
     this.db.close();
   }
 
   // ---- diagnostics ----
 
   /** The connection's durability settings and schema version. */
-  settings(): { journalMode: string; synchronous: string; lockingMode: string; schemaVersion: number } {
+  settings(): { journalMode: string; synchronous: string; walFdatasync: boolean; lockingMode: string; schemaVersion: number } {
     this.ensureOpen();
     const sync = ['off', 'normal', 'full', 'extra'][this.db.pragma('synchronous', { simple: true }) as number] ?? 'unknown';
     return {
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
       synchronous: sync,
+      // synchronous=NORMAL plus our own fdatasync of the WAL after every commit (wal-sync.ts).
+      walFdatasync: this.walSync !== undefined,
       lockingMode: String(this.db.pragma('locking_mode', { simple: true })),
       schemaVersion: this.db.pragma('user_version', { simple: true }) as number,
     };
@@ -374,6 +385,18 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
 
   private now(): number {
     return unixSeconds(this.clock);
+  }
+
+  /**
+   * `v`, once what it reports is on disk. Reads see a commit before its fdatasync has returned
+   * (for about one fsync); a wait that answers from such a read (a paid mark, an index) waits for it.
+   */
+  private whenDurable<T>(v: T): Promise<T> {
+    if (!this.walSync) return Promise.resolve(v);
+    return this.walSync.whenSynced().then(
+      () => v,
+      (e: unknown) => Promise.reject(storeErrorFromSqlite(e, this.path)),
+    );
   }
 
   private ensureOpen(): void {
@@ -422,6 +445,11 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
   }
 
   private runBatch(jobs: Job[]): void {
+    const failed = this.walSync?.error;
+    if (failed) {
+      for (const job of jobs) job.reject(storeErrorFromSqlite(failed, this.path));
+      return;
+    }
     const r = executeBatch(this.db, this.st, jobs, this.counters, this.now());
     if (!r.committed) {
       const err = storeErrorFromSqlite(r.error, this.path);
@@ -434,17 +462,28 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
       for (const job of jobs) job.reject(err);
       return;
     }
-    // Durable: answer the callers, then tell the waiters.
+    // Committed: the next batch builds on these indexes at once.
     this.counters = r.tx.counters;
     this.commitStats.transactions++;
     this.commitStats.writes += jobs.length;
-    jobs.forEach((job, i) => {
-      const o = r.outcomes[i]!;
-      if (o.ok) job.resolve(o.value);
-      else job.reject(o.error);
-    });
-    this.replay(r.tx.events);
-    this.rearm();
+    const settle = (err: Error | null) => {
+      if (err) {
+        const e = storeErrorFromSqlite(err, this.path);
+        this.log?.error(`invoice batch of ${jobs.length} may not be on disk: ${e.message}`);
+        for (const job of jobs) job.reject(e);
+        return;
+      }
+      // Durable: answer the callers, then tell the waiters.
+      jobs.forEach((job, i) => {
+        const o = r.outcomes[i]!;
+        if (o.ok) job.resolve(o.value);
+        else job.reject(o.error);
+      });
+      this.replay(r.tx.events);
+      this.rearm();
+    };
+    if (this.walSync) this.walSync.afterCommit(settle);
+    else settle(null);
   }
 
   private replay(events: Event[]): void {

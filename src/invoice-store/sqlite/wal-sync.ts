@@ -1,0 +1,132 @@
+// Durability of a commit, off the event loop.
+//
+// The store's connection runs WAL with `synchronous=NORMAL`: COMMIT writes the transaction's
+// frames into the `-wal` file (the kernel's page cache) and returns without waiting for the disk.
+// This module then makes them durable: `fdatasync(2)` of the WAL file on libuv's thread pool, and
+// only when it returns are the batch's callers answered. So "a write resolved" still means "it
+// survives power loss", as with `synchronous=FULL` (whose only difference is that SQLite itself
+// syncs the WAL inside COMMIT, holding the event loop for the whole disk flush). Meanwhile the
+// event loop goes on: sendinvoice builds its onion message while the record is being flushed, and
+// later batches commit behind an fsync in flight (the next fdatasync covers them all).
+//
+// Why this is as strong as FULL (SQLite, "Write-Ahead Logging" and "PRAGMA synchronous"):
+//   - A commit is a run of WAL frames ending in a commit frame, each checksummed and salted; after
+//     a crash, recovery replays the frames up to the last valid commit frame. Frames that reached
+//     the disk are therefore enough: fdatasync of the WAL after COMMIT returned flushes every
+//     frame written so far (Linux syncs the file, whichever descriptor wrote it), including the
+//     file size it needs to read them back.
+//   - fdatasyncs are ordered: a batch's callers are answered by the first fdatasync that *started*
+//     after its COMMIT, never by one already in flight.
+//   - Checkpoints (which copy the WAL into the database and then reuse the WAL from its start) are
+//     synced by SQLite itself under NORMAL: the WAL before the copy and the database after it, so
+//     what a checkpoint moved out of the WAL is durable before the WAL is overwritten.
+//   - The WAL file stays the same file for the connection's life: locking_mode=EXCLUSIVE, no
+//     journal_size_limit, and no WAL truncation anywhere in this store; SQLite deletes it only at
+//     close, after its last checkpoint (synced, as above).
+//   - The directory entries of the database and its WAL file are synced once, at open (FULL does
+//     the same for a new WAL at its first sync).
+// A failed fdatasync is not retried (after an I/O error the kernel may already have dropped the
+// dirty pages: "fsyncgate"): the writes it covered and every later write are refused, and the
+// store must be reopened, which replays what did reach the disk.
+import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Db } from './schema.ts';
+
+export type SyncDone = (err: Error | null) => void;
+/** fdatasync(2) of a descriptor, asynchronously (tests hold or fail it). */
+export type FdSync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
+
+export class WalSync {
+  private fd: number | null = null;
+  private waiting: SyncDone[] = [];
+  private running = false;
+  private failed: Error | null = null;
+  private idle: (() => void)[] = [];
+  /** fdatasync calls made, and commits they covered (diagnostics; tests check the pipelining). */
+  readonly stats = { syncs: 0, commits: 0 };
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly sync: FdSync = fdatasync,
+  ) {
+    // The database file's and the WAL file's directory entries (both exist once the store has
+    // committed at open).
+    const dir = openSync(dirname(dbPath), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+    this.fd = openSync(`${dbPath}-wal`, 'r');
+  }
+
+  /** The error that stopped the store's writes, if one did. */
+  get error(): Error | null {
+    return this.failed;
+  }
+
+  /** Call after a COMMIT returned: `done` runs once that commit is on disk (or it cannot be). */
+  afterCommit(done: SyncDone): void {
+    if (this.failed) {
+      done(this.failed);
+      return;
+    }
+    this.waiting.push(done);
+    if (!this.running) this.start();
+  }
+
+  /**
+   * Resolves once everything committed so far is on disk: at once when no commit is waiting for
+   * its fdatasync, else with the next one. (Rejects if that fails.)
+   */
+  whenSynced(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => this.afterCommit((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Resolves when no fdatasync is in flight or waiting. */
+  drain(): Promise<void> {
+    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private start(): void {
+    const batch = this.waiting;
+    this.waiting = [];
+    if (this.fd === null) {
+      this.fail(new Error('the WAL file is closed'), batch);
+      return;
+    }
+    this.running = true;
+    this.stats.syncs++;
+    this.stats.commits += batch.length;
+    this.sync(this.fd, (err) => {
+      this.running = false;
+      if (err) this.fail(new Error(`fdatasync of ${this.dbPath}-wal failed (${err.code ?? err.message}): writes are refused until the store is reopened`), batch);
+      else for (const d of batch) d(null);
+      if (this.waiting.length > 0) this.start();
+      else for (const r of this.idle.splice(0)) r();
+    });
+  }
+
+  private fail(e: Error, batch: SyncDone[]): void {
+    this.failed ??= e;
+    for (const d of [...batch, ...this.waiting.splice(0)]) d(this.failed);
+  }
+}
+
+/**
+ * Switch an opened store connection (WAL, exclusive, migrated: its WAL file exists) from SQLite's
+ * own sync in COMMIT to {@link WalSync}.
+ */
+export function useWalSync(db: Db, path: string, fdSync?: FdSync): WalSync {
+  const sync = new WalSync(path, fdSync);
+  db.pragma('synchronous = NORMAL');
+  return sync;
+}
