@@ -31,6 +31,8 @@ export interface ForwardNode {
 
 export interface ReceivePathOptions {
   ourNodeId: Uint8Array;
+  /** Our node secret (optional): blinds our own hops with multiplications of G, which is cheaper. */
+  ourSecret?: Uint8Array;
   /** e_0 for the path (from the CSPRNG). */
   firstPathSecret: Uint8Array;
   /** Hops before us, introduction node first; empty (default) makes us the introduction node. */
@@ -65,8 +67,9 @@ export function buildReceivePath(o: ReceivePathOptions): BlindedPath {
     const data: EncryptedDataTlv = sc !== undefined ? { shortChannelId: sc } : { nextNodeId: next };
     hops.push({ nodeId: via[i]!.nodeId, data });
   }
-  for (let i = 0; i < dummies; i++) hops.push({ nodeId: o.ourNodeId, data: { nextNodeId: o.ourNodeId } });
-  hops.push({ nodeId: o.ourNodeId, data: o.pathId ? { pathId: o.pathId } : {} });
+  const us = o.ourSecret ? { secret: o.ourSecret } : {};
+  for (let i = 0; i < dummies; i++) hops.push({ nodeId: o.ourNodeId, data: { nextNodeId: o.ourNodeId }, ...us });
+  hops.push({ nodeId: o.ourNodeId, data: o.pathId ? { pathId: o.pathId } : {}, ...us });
   return buildBlindedPath({
     firstPathSecret: o.firstPathSecret,
     hops,

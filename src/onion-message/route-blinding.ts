@@ -1,6 +1,6 @@
 // BOLT 4, "Route Blinding": building a blinded path (path keys E_i, blinded node ids B_i,
 // `encrypted_recipient_data` under rho_i) and reading one hop of it with a node's private key.
-import { isPoint, pointMultiply, publicKey } from '../crypto/index.ts';
+import { ecdhKnownPoint, isPoint, pointMultiply, pointMultiplyKnown, publicKey } from '../crypto/index.ts';
 import type { BlindedHop, BlindedPath, SciddirOrPubkey } from '../wire/blinded-path.ts';
 import { WireError } from '../wire/errors.ts';
 import {
@@ -17,6 +17,8 @@ import { blindedNodeIdTweak, blindedPrivateKey, nextEphemeralPublic, nextEphemer
 export interface HopToBlind {
   nodeId: Uint8Array;
   plaintext: Uint8Array;
+  /** The hop's node secret when the hop is us (a path to ourselves): same result, cheaper. */
+  secret?: Uint8Array;
 }
 
 /** The creator's view of one blinded hop (the intermediate values the BOLT 4 vectors list). */
@@ -44,11 +46,13 @@ export function blindHops(firstPathSecret: Uint8Array, hops: readonly HopToBlind
   const firstPathKey = E;
   for (let i = 0; i < hops.length; i++) {
     const h = hops[i]!;
-    const ss = sharedSecret(e, h.nodeId);
+    // ss(i) = SHA256(e(i) · N(i)), B(i) = HMAC256("blinded_node_id", ss(i)) · N(i); for our own
+    // hops (N = k·G, k known) both as multiplications of G (crypto's ecdhKnownPoint).
+    const ss = h.secret ? ecdhKnownPoint(e, h.secret) : sharedSecret(e, h.nodeId);
     steps.push({
       pathKey: E,
       sharedSecret: ss,
-      blindedNodeId: pointMultiply(h.nodeId, blindedNodeIdTweak(ss)),
+      blindedNodeId: h.secret ? pointMultiplyKnown(h.secret, blindedNodeIdTweak(ss)) : pointMultiply(h.nodeId, blindedNodeIdTweak(ss)),
       encryptedRecipientData: encryptRecipientData(ss, h.plaintext),
     });
     if (i + 1 < hops.length) {
@@ -63,6 +67,8 @@ export function blindHops(firstPathSecret: Uint8Array, hops: readonly HopToBlind
 export interface PathHopSpec {
   nodeId: Uint8Array;
   data: EncryptedDataTlv;
+  /** Our node secret, on the hops that are us (see HopToBlind). */
+  secret?: Uint8Array;
 }
 
 export interface BuildPathOptions {
@@ -87,7 +93,7 @@ export function buildBlindedPath(o: BuildPathOptions): BlindedPath {
       );
   const { firstPathKey, steps } = blindHops(
     o.firstPathSecret,
-    o.hops.map((h, i) => ({ nodeId: h.nodeId, plaintext: plaintexts[i]! })),
+    o.hops.map((h, i) => ({ nodeId: h.nodeId, plaintext: plaintexts[i]!, ...(h.secret ? { secret: h.secret } : {}) })),
   );
   return {
     introductionNode: o.introduction ?? { kind: 'pubkey', nodeId: o.hops[0]!.nodeId },

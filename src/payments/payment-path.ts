@@ -32,6 +32,8 @@ export interface PaymentForwardNode {
 
 export interface PaymentPathParams {
   ourNodeId: Uint8Array;
+  /** Our node secret (optional): our own hop is then blinded with multiplications of G, cheaper. */
+  ourSecret?: Uint8Array;
   /** Randomness for e_0 (BOLT 4: "SHOULD be obtained via CSPRNG"). */
   random: RandomSource;
   via?: readonly PaymentForwardNode[];
@@ -87,7 +89,7 @@ export function buildBlindedPaymentPath(p: PaymentPathParams): { path: BlindedPa
     };
     hops.push({ nodeId: v.nodeId, data });
   }
-  hops.push({ nodeId: p.ourNodeId, data: { pathId: p.pathId, paymentConstraints: { maxCltvExpiry: finalMax, htlcMinimumMsat: p.htlcMinimumMsat } } });
+  hops.push({ nodeId: p.ourNodeId, data: { pathId: p.pathId, paymentConstraints: { maxCltvExpiry: finalMax, htlcMinimumMsat: p.htlcMinimumMsat } }, ...(p.ourSecret ? { secret: p.ourSecret } : {}) });
   const path = buildBlindedPath({ firstPathSecret: randomScalar(p.random), hops, paddingRoundOff: 16 });
 
   return { path, payInfo: aggregatePayInfo(via, p.minFinalCltvExpiryDelta, htlcMin, htlcMax) };

@@ -6,14 +6,14 @@
 //   const { path, payInfo } = receiver.paymentPath({ paymentHash, amountMsat, expiresAt });
 //   // … a payment arrives (pathKey, encrypted data, amount) …
 //   const { paymentPreimage } = await receiver.receive(htlc);   // store says paid, durably
-import { ecdh, hmacSha256, isPrivateKey, pointMultiply, publicKey, type RandomSource } from '../crypto/index.ts';
+import { isPrivateKey, publicKey, type RandomSource } from '../crypto/index.ts';
 import type { BlindedPath } from '../wire/blinded-path.ts';
 import type { BlindedPayInfo } from '../bolt12/index.ts';
 import { InvoiceStoreError, MAX_MSAT, type InvoiceStore } from '../invoice-store/index.ts';
-import { encryptRecipientData, padToCommonLength, unblindHop, UnblindError, type UnblindedHop } from '../onion-message/index.ts';
+import { unblindHop, UnblindError, type UnblindedHop } from '../onion-message/index.ts';
 import { unixSeconds, type Clock } from '../util/clock.ts';
-import { bytesEqual, toHex, utf8 } from '../util/bytes.ts';
-import { aggregatePayInfo, buildBlindedPaymentPath, MIN_FINAL_CLTV_EXPIRY_DELTA, PaymentPathIds, type PaymentForwardNode } from './payment-path.ts';
+import { bytesEqual, toHex } from '../util/bytes.ts';
+import { buildBlindedPaymentPath, MIN_FINAL_CLTV_EXPIRY_DELTA, PaymentPathIds, type PaymentForwardNode } from './payment-path.ts';
 import { ReceiveError, type IncomingBlindedPayment, type PaymentReceiver, type ReceivedPayment } from './types.ts';
 
 export interface InvoiceReceiverOptions {
@@ -32,16 +32,6 @@ export interface InvoiceReceiverOptions {
 const U32_MAX = 0xffff_ffff;
 /** Blocks of slack after an invoice's expiry before its path stops taking HTLCs (one day). */
 const EXPIRY_SLACK_BLOCKS = 144;
-/** One-hop blindings computed ahead, while the node is idle (three curve operations each). */
-const BLINDING_POOL = 8;
-const BLINDED_NODE_ID = utf8.encode('blinded_node_id');
-
-/** The key half of a one-hop path to us: e_0·G, ss = SHA256(e_0·N), B = HMAC("blinded_node_id", ss)·N. */
-interface OneHopBlinding {
-  firstPathKey: Uint8Array;
-  ss: Uint8Array;
-  blindedNodeId: Uint8Array;
-}
 
 export class InvoiceReceiver implements PaymentReceiver {
   readonly nodeId: Uint8Array;
@@ -49,8 +39,6 @@ export class InvoiceReceiver implements PaymentReceiver {
   private readonly ids: PaymentPathIds;
   private readonly minFinal: number;
   private readonly htlcMin: bigint;
-  private readonly pool: OneHopBlinding[] = [];
-  private refilling = false;
 
   constructor(private readonly o: InvoiceReceiverOptions) {
     if (!isPrivateKey(o.nodeSecret)) throw new RangeError('InvoiceReceiver: nodeSecret is not a valid secret key');
@@ -84,44 +72,7 @@ export class InvoiceReceiver implements PaymentReceiver {
       htlcMinimumMsat: this.htlcMin,
       htlcMaximumMsat: MAX_MSAT,
     };
-    if (p.via && p.via.length > 0) return buildBlindedPaymentPath(params);
-    // One hop, us (no channels yet): the same path buildBlindedPaymentPath makes, with its curve
-    // work done ahead of time. BOLT 4, the writer of a blinded path: ss = SHA256(e_0 · N),
-    // B = HMAC256("blinded_node_id", ss) · N, encrypted_recipient_data = ChaCha20-Poly1305(rho(ss), data).
-    const payInfo = aggregatePayInfo([], this.minFinal, this.htlcMin, MAX_MSAT);
-    const b = this.takeBlinding();
-    const data = { pathId: params.pathId, paymentConstraints: { maxCltvExpiry: Math.min(U32_MAX, maxCltvExpiry + this.minFinal), htlcMinimumMsat: this.htlcMin } };
-    const plaintext = padToCommonLength([data], 16)[0]!;
-    return {
-      path: { introductionNode: { kind: 'pubkey', nodeId: this.nodeId }, firstPathKey: b.firstPathKey, hops: [{ blindedNodeId: b.blindedNodeId, encryptedRecipientData: encryptRecipientData(b.ss, plaintext) }] },
-      payInfo,
-    };
-  }
-
-  private takeBlinding(): OneHopBlinding {
-    const b = this.pool.pop() ?? this.makeBlinding();
-    this.refill();
-    return b;
-  }
-
-  private makeBlinding(): OneHopBlinding {
-    let e: Uint8Array;
-    do e = this.o.random(32);
-    while (!isPrivateKey(e));
-    const ss = ecdh(e, this.nodeId);
-    return { firstPathKey: publicKey(e), ss, blindedNodeId: pointMultiply(this.nodeId, hmacSha256(BLINDED_NODE_ID, ss)) };
-  }
-
-  /** Top the pool up, one blinding per turn of the event loop (never holding it long). */
-  private refill(): void {
-    if (this.refilling || this.pool.length >= BLINDING_POOL) return;
-    this.refilling = true;
-    const h = setImmediate(() => {
-      this.refilling = false;
-      this.pool.push(this.makeBlinding());
-      this.refill();
-    });
-    h.unref?.();
+    return buildBlindedPaymentPath({ ...params, ourSecret: this.nodeSecret });
   }
 
   async receive(p: IncomingBlindedPayment): Promise<ReceivedPayment> {

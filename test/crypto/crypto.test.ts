@@ -204,3 +204,44 @@ describe('point operations validate their points (the library parses them: no do
   });
 });
 
+
+describe('products with a secret we hold (paths to ourselves)', () => {
+  it('ecdhKnownPoint, pointMultiplyKnown and privateMultiply give what the plain operations give, on every back-end', () => {
+    const r = c.deterministicRandom('known-point');
+    const names = c.nativeSecp256k1Available() ? (['native', 'tiny', 'noble'] as const) : (['tiny', 'noble'] as const);
+    for (let i = 0; i < 25; i++) {
+      const e = r(32);
+      const k = r(32);
+      const t = r(32);
+      c.useSecp256k1Backend('noble');
+      const K = c.publicKey(k);
+      const want = { ss: toHex(c.ecdh(e, K)), B: toHex(c.pointMultiply(K, t)), et: toHex(c.privateMultiply(e, t)) };
+      for (const name of names) {
+        c.useSecp256k1Backend(name);
+        expect({ ss: toHex(c.ecdhKnownPoint(e, k)), B: toHex(c.pointMultiplyKnown(k, t)), et: toHex(c.privateMultiply(e, t)) }, name).toEqual(want);
+      }
+    }
+    // Edge scalars: 1 and n-1.
+    const one = new Uint8Array(32);
+    one[31] = 1;
+    const nMinus1 = fromHex('fffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140');
+    for (const name of names) {
+      c.useSecp256k1Backend(name);
+      expect(toHex(c.privateMultiply(nMinus1, nMinus1)), name).toBe(toHex(one));
+      expect(toHex(c.pointMultiplyKnown(one, nMinus1)), name).toBe(toHex(c.publicKey(nMinus1)));
+      expect(() => c.ecdhKnownPoint(new Uint8Array(32), one), name).toThrow(/scalar/);
+    }
+  });
+
+  it('the native back-end multiplies scalars without touching its inputs', () => {
+    if (!c.nativeSecp256k1Available()) return;
+    c.useSecp256k1Backend('native');
+    const a = c.deterministicRandom('in-place')(32);
+    const b = c.deterministicRandom('in-place 2')(32);
+    const a0 = toHex(a);
+    const b0 = toHex(b);
+    c.privateMultiply(a, b);
+    c.ecdhKnownPoint(a, b);
+    expect([toHex(a), toHex(b)]).toEqual([a0, b0]);
+  });
+});

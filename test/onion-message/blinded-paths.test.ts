@@ -60,6 +60,16 @@ describe('paths to us: dummy hops and padding', () => {
     expect(dummyHopCount(3, { minPathLength: 6 })).toBe(3);
   });
 
+  it('our own hops blinded with our secret (multiplications of G) are byte for byte the plain ones', () => {
+    const via = [{ nodeId: nodes[0]!.id }, { nodeId: nodes[1]!.id }];
+    for (const dummyHops of [0, 3]) {
+      const e0 = rnd(32);
+      const plain = buildReceivePath({ ourNodeId: me.id, firstPathSecret: e0, via, pathId: utf8.encode('same'), dummyHops, paddingRoundOff: 16 });
+      const fast = buildReceivePath({ ourNodeId: me.id, ourSecret: me.secret, firstPathSecret: e0, via, pathId: utf8.encode('same'), dummyHops, paddingRoundOff: 16 });
+      expect(toHex(encodeBlindedPath(fast))).toBe(toHex(encodeBlindedPath(plain)));
+    }
+  });
+
   it('every hop has the same ciphertext length, distinct blinded ids, and the same content layout', () => {
     const via = [{ nodeId: nodes[0]!.id }, { nodeId: nodes[1]!.id, shortChannelId: 0x0001020003000004n }];
     const path = buildReceivePath({ ourNodeId: me.id, firstPathSecret: rnd(32), via, pathId: utf8.encode('a path id of some length') });

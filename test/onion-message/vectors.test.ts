@@ -84,6 +84,22 @@ describe('route-blinding-test.json (BOLT 4, Route Blinding)', () => {
     });
   });
 
+  it('builds the same routes when each hop is blinded with its own node secret (our paths to ourselves)', () => {
+    const unblind = V.unblind.hops as any[];
+    const secretOf = new Map(unblind.map((u) => [u.alias, u.node_privkey]));
+    for (const seg of [hops.slice(0, 2), hops.slice(2, 4)]) {
+      const { steps } = blindHops(
+        fromHex(seg[0].session_key),
+        seg.map((h: any) => ({ nodeId: fromHex(h.node_id), plaintext: fromHex(h.encoded_tlvs), secret: fromHex(secretOf.get(h.alias)!) })),
+      );
+      seg.forEach((h: any, i: number) => {
+        expect(toHex(steps[i]!.sharedSecret), h.alias).toBe(h.shared_secret);
+        expect(toHex(steps[i]!.blindedNodeId), h.alias).toBe(h.blinded_node_id);
+        expect(toHex(steps[i]!.encryptedRecipientData), h.alias).toBe(h.encrypted_data);
+      });
+    }
+  });
+
   it('unblinds at each hop: blinded private key, decrypted data, next path key (override honoured)', () => {
     const unblind = V.unblind.hops as any[];
     let pathKey = fromHex(V.route.first_path_key);
