@@ -272,8 +272,11 @@ export class SendInvoiceService {
     } catch (e) {
       throw new SendInvoiceError(SENDINVOICE_CODES.GENERIC, `cannot build the invoice: ${(e as Error).message}`);
     }
-    try {
-      await this.d.store.create({
+    // The record is committed now (one batch per event-loop turn) and flushed to disk off the
+    // event loop (the store's fdatasync) while the reply path and the onion message are built
+    // below; the message leaves only once `stored` has resolved, i.e. the record is durable.
+    const stored = this.d.store
+      .create({
         label: p.label,
         bolt12: invoice.toString(),
         ...(refund.offerDescription !== undefined ? { description: refund.offerDescription } : {}),
@@ -282,13 +285,18 @@ export class SendInvoiceService {
         amountMsat: invoice.invoiceAmount,
         expiresAt,
         invreqRef: p.invreq.trim(),
-      });
-    } catch (e) {
-      if (e instanceof InvoiceStoreError && e.reason === 'duplicate_label') throw duplicateLabel();
-      if (e instanceof InvoiceStoreError && e.code === SENDINVOICE_CODES.INVALID_PARAMS) throw bad(e.data?.['param'] === 'label' ? 'label' : 'invreq', e.message);
-      throw new SendInvoiceError(SENDINVOICE_CODES.GENERIC, `cannot store the invoice: ${(e as Error).message}`);
-    }
-    p.onProgress?.({ kind: 'stored', label: p.label, paymentHash: toHex(paymentHash) });
+      })
+      .then(
+        () => p.onProgress?.({ kind: 'stored', label: p.label, paymentHash: toHex(paymentHash) }),
+        (e: unknown) => {
+          if (e instanceof InvoiceStoreError && e.reason === 'duplicate_label') throw duplicateLabel();
+          if (e instanceof InvoiceStoreError && e.code === SENDINVOICE_CODES.INVALID_PARAMS) throw bad(e.data?.['param'] === 'label' ? 'label' : 'invreq', e.message);
+          throw new SendInvoiceError(SENDINVOICE_CODES.GENERIC, `cannot store the invoice: ${(e as Error).message}`);
+        },
+      );
+    // (Awaited on every path below; this only keeps an early throw from leaving it unhandled.)
+    stored.catch(() => undefined);
+    await new Promise<void>((r) => setImmediate(r));
 
     // ---- 5. send, with a reply path to us ----
     // The reply path runs back along the route the first copy takes: our clear hops reversed,
@@ -332,9 +340,11 @@ export class SendInvoiceService {
     const waitAbort = new AbortController();
     const timers: ReturnType<typeof setTimeout>[] = [];
     try {
-      const sent = await this.sendCopy(call, true);
+      const sent = await this.sendCopy(call, true, stored);
       if (!sent.ok) {
-        // Nothing left the node: forget the invoice so the label can be used again (CLN #4743).
+        // Nothing left the node: forget the invoice so the label can be used again (CLN #4743);
+        // only once it is stored (a failed create, a taken label above all, is not ours to delete).
+        await stored;
         await this.forget(p.label);
         throw this.routeNotFound(refund, targets, sent.reasons);
       }
@@ -477,7 +487,7 @@ export class SendInvoiceService {
    * Send one copy to the next target that works (starting at `call.nextTarget`); on success the
    * next copy starts at the target after it (other paths first).
    */
-  private async sendCopy(call: Call, firstCopy: boolean): Promise<{ ok: true } | { ok: false; reasons: string[] }> {
+  private async sendCopy(call: Call, firstCopy: boolean, durable?: Promise<void>): Promise<{ ok: true } | { ok: false; reasons: string[] }> {
     const reasons: string[] = [];
     const n = call.targets.length;
     for (let k = 0; k < n; k++) {
@@ -490,7 +500,11 @@ export class SendInvoiceService {
         continue;
       }
       try {
-        const res = this.d.messenger.send(t.dest, { type: 66n, value: call.invoice.bytes }, { replyPath: call.replyPath, via: r.via });
+        const prepared = this.d.messenger.prepare(t.dest, { type: 66n, value: call.invoice.bytes }, { replyPath: call.replyPath, via: r.via });
+        // The first copy: built while the invoice's record was being flushed; it leaves only now
+        // that the record is durable (a store failure is thrown from here: nothing was sent).
+        if (durable) await durable;
+        const res = prepared.transmit();
         call.sends++;
         call.lastFirstHop = res.firstHop;
         call.nextTarget = (i + 1) % n;

@@ -17,6 +17,7 @@ export type {
   OnionMessageDestination,
   SendOptions,
   SendResult,
+  PreparedOnionMessage,
   ReceivedOnionMessage,
   OnionMessageHandler,
   ReplyPathOptions,

@@ -36,6 +36,7 @@ import type {
   ReceivedOnionMessage,
   ReplyPathOptions,
   ScidResolver,
+  PreparedOnionMessage,
   SendOptions,
   SendResult,
 } from './types.ts';
@@ -170,6 +171,7 @@ export class OnionMessenger {
     });
     return buildReceivePath({
       ourNodeId: this.nodeId,
+      ourSecret: this.nodeSecret,
       firstPathSecret: this.randomScalar(),
       via: opts.via ?? [],
       pathId,
@@ -190,6 +192,17 @@ export class OnionMessenger {
    * the network. Throws {@link OnionMessageSendError}.
    */
   send(destination: OnionMessageDestination, contents: OnionMessageContents, opts: SendOptions = {}): SendResult {
+    return this.prepare(destination, contents, opts).transmit();
+  }
+
+  /**
+   * Build the message now and send it later: all the work of {@link send} (checks, Sphinx, peeling
+   * our own hop) but nothing queued or delivered until `transmit()`, which checks the first hop
+   * again (it may have gone meanwhile) and may be called once. For a caller that must make
+   * something durable before the message leaves and wants the onion built while that happens.
+   * Throws {@link OnionMessageSendError}, as `transmit()` does.
+   */
+  prepare(destination: OnionMessageDestination, contents: OnionMessageContents, opts: SendOptions = {}): PreparedOnionMessage {
     if (this.closed) throw new OnionMessageSendError('closed', 'the messenger is closed');
     if (!isSendableContentsType(contents.type)) {
       throw new OnionMessageSendError('bad_contents_type', `type ${contents.type} is not 64/66/68 nor an odd type >= 64`);
@@ -240,7 +253,23 @@ export class OnionMessenger {
       if (e instanceof RangeError && /packet holds|largest packet/.test(e.message)) throw new OnionMessageSendError('too_large', e.message);
       throw e;
     }
-    const now = this.clock.now();
+    const summary = { packetLength: built.packet.length, hopCount: built.hopCount };
+    // The first hop must be a connected peer that takes onion messages, when the message is built
+    // and again when it leaves.
+    const reachable = (nodeId: Uint8Array, what: 'first' | 'next'): OnionPeer => {
+      const peer = this.peers.get(nodeId);
+      if (!peer) throw new OnionMessageSendError('first_hop_not_connected', `${what === 'first' ? 'peer' : 'after peeling our own hop: next peer'} ${toHex(nodeId)} is not connected`);
+      if (!peerSupportsOnionMessages(peer)) {
+        throw new OnionMessageSendError('first_hop_no_support', `${what === 'first' ? 'peer' : 'after peeling our own hop: next peer'} ${toHex(nodeId)} does not advertise option_onion_messages`);
+      }
+      return peer;
+    };
+    let used = false;
+    const once = (): void => {
+      if (used) throw new OnionMessageSendError('closed', 'this prepared message was already transmitted');
+      used = true;
+      if (this.closed) throw new OnionMessageSendError('closed', 'the messenger is closed');
+    };
 
     if (bytesEqual(built.firstNodeId, this.nodeId)) {
       // We are the first hop (introduction node, or the destination): peel locally, never send to
@@ -258,27 +287,47 @@ export class OnionMessenger {
         throw new OnionMessageSendError(reason, `after peeling our own hop: ${out.reason} (${out.detail})`);
       }
       if (out.kind === 'deliver') {
-        queueMicrotask(() => this.deliver(out.res, undefined));
-        return { firstHop: this.nodeId, packetLength: built.packet.length, hopCount: built.hopCount, local: true };
+        return {
+          ...summary,
+          firstHop: this.nodeId,
+          transmit: () => {
+            once();
+            queueMicrotask(() => this.deliver(out.res, undefined));
+            return { ...summary, firstHop: this.nodeId, local: true };
+          },
+        };
       }
-      if (!this.outbox.enqueueOwn(toHex(out.to.nodeId), out.message, now)) {
-        throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
-      }
-      this.pump();
-      return { firstHop: out.to.nodeId, packetLength: built.packet.length, hopCount: built.hopCount, local: false };
+      return {
+        ...summary,
+        firstHop: out.to.nodeId,
+        transmit: () => {
+          once();
+          reachable(out.to.nodeId, 'next');
+          if (!this.outbox.enqueueOwn(toHex(out.to.nodeId), out.message, this.clock.now())) {
+            throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
+          }
+          this.pump();
+          return { ...summary, firstHop: out.to.nodeId, local: false };
+        },
+      };
     }
 
-    const peer = this.peers.get(built.firstNodeId);
-    if (!peer) throw new OnionMessageSendError('first_hop_not_connected', `peer ${toHex(built.firstNodeId)} is not connected`);
-    if (!peerSupportsOnionMessages(peer)) {
-      throw new OnionMessageSendError('first_hop_no_support', `peer ${toHex(built.firstNodeId)} does not advertise option_onion_messages`);
-    }
+    const firstHop = built.firstNodeId;
+    reachable(firstHop, 'first');
     const message = encodeOnionMessage({ pathKey: built.pathKey, onionPacket: built.packet });
-    if (!this.outbox.enqueueOwn(toHex(peer.nodeId), message, now)) {
-      throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
-    }
-    this.pump();
-    return { firstHop: peer.nodeId, packetLength: built.packet.length, hopCount: built.hopCount, local: false };
+    return {
+      ...summary,
+      firstHop,
+      transmit: () => {
+        once();
+        const peer = reachable(firstHop, 'first');
+        if (!this.outbox.enqueueOwn(toHex(peer.nodeId), message, this.clock.now())) {
+          throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
+        }
+        this.pump();
+        return { ...summary, firstHop: peer.nodeId, local: false };
+      },
+    };
   }
 
   /** Answer a received message over its `reply_path` (BOLT 4: "MUST create an onion message using `reply_path`"). */

@@ -69,6 +69,16 @@ export interface SendResult {
   local: boolean;
 }
 
+/** A message built by `OnionMessenger.prepare`, not yet sent. */
+export interface PreparedOnionMessage {
+  /** The peer it will be queued for (our own node id when it is for us). */
+  firstHop: Uint8Array;
+  packetLength: number;
+  hopCount: number;
+  /** Queue it (or deliver it to us) now; once only. Throws OnionMessageSendError. */
+  transmit(): SendResult;
+}
+
 /** A message delivered to a handler. */
 export interface ReceivedOnionMessage {
   /** The payload field (type ≥ 64) and its value, opaque. */

@@ -47,6 +47,32 @@ describe('a line of 7 nodes: clear hops', () => {
     }
   });
 
+  it('a prepared message leaves only when transmitted, once', async () => {
+    const src = n[0]!;
+    const dst = n[2]!;
+    const before = dst.inbox.length;
+    const sentBefore = src.om.stats().sent;
+    const p = src.om.prepare({ nodeId: dst.id }, { type: CUSTOM, value: utf8.encode('later') }, { via: [n[1]!.id] });
+    expect(p.packetLength).toBe(1366);
+    expect(bytesEqual(p.firstHop, n[1]!.id)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(dst.inbox.length).toBe(before);
+    expect(src.om.stats().sent).toBe(sentBefore);
+    const r = p.transmit();
+    expect(r.local).toBe(false);
+    await waitFor(() => dst.inbox.length > before, 10_000, 'the prepared message');
+    expect(utf8.decode(dst.inbox[dst.inbox.length - 1]!.contents.value)).toBe('later');
+    expect(() => p.transmit()).toThrow(/already transmitted/);
+    // A prepared message to ourselves is delivered only on transmit too.
+    const self = n[2]!;
+    const mine = self.inbox.length;
+    const q = self.om.prepare({ nodeId: self.id }, { type: CUSTOM, value: utf8.encode('self later') });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(self.inbox.length).toBe(mine);
+    expect(q.transmit().local).toBe(true);
+    await waitFor(() => self.inbox.length > mine, 5_000, 'local delivery');
+  });
+
   it('refuses contents types that are not 64/66/68 or odd ≥ 64', () => {
     for (const t of [2n, 63n, 70n]) {
       expect(() => n[0]!.om.send({ nodeId: n[1]!.id }, { type: t, value: new Uint8Array(1) })).toThrow(/bad_contents_type/);
