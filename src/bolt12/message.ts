@@ -117,9 +117,12 @@ export abstract class Bolt12Message {
     this.unknownRecords = parsed.unknown;
   }
 
-  /** The bech32 string form (lowercase; `uppercase` for QR codes). */
+  private lowercase?: string;
+
+  /** The bech32 string form (lowercase; `uppercase` for QR codes). The message is immutable: computed once. */
   toString(uppercase = false): string {
-    return encodeBolt12String(this.hrp, this.bytes, uppercase);
+    if (uppercase) return encodeBolt12String(this.hrp, this.bytes, true);
+    return (this.lowercase ??= encodeBolt12String(this.hrp, this.bytes, false));
   }
 }
 

@@ -81,8 +81,8 @@ describe('symmetric', () => {
 
 describe('secp256k1', () => {
   const backends = ['tiny', 'noble'] as const;
-  it('BIP340 test vector 0 and 1 sign and verify on both back-ends', () => {
-    for (const b of backends) {
+  it('BIP340 test vector 0 and 1 sign and verify on every back-end', () => {
+    for (const b of c.nativeSecp256k1Available() ? [...backends, 'native' as const] : backends) {
       c.useSecp256k1Backend(b);
       // BIP340 test-vectors.csv, index 0
       const sk0 = fromHex('0000000000000000000000000000000000000000000000000000000000000003');
@@ -243,5 +243,55 @@ describe('products with a secret we hold (paths to ourselves)', () => {
     c.privateMultiply(a, b);
     c.ecdhKnownPoint(a, b);
     expect([toHex(a), toHex(b)]).toEqual([a0, b0]);
+  });
+});
+
+describe('BIP340 signing on the native binding', () => {
+  it('signs byte for byte as tiny-secp256k1 (deterministic given aux) for 400 random keys, messages and aux, including odd-y keys', () => {
+    if (!c.nativeSecp256k1Available()) return;
+    const r = c.deterministicRandom('native-schnorr');
+    let odd = 0;
+    for (let i = 0; i < 400; i++) {
+      const d = r(32);
+      const m = r(32);
+      const aux = i % 7 === 0 ? new Uint8Array(32) : r(32);
+      if (!c.isPrivateKey(d)) continue;
+      if (c.publicKey(d)[0] === 0x03) odd++;
+      c.useSecp256k1Backend('tiny');
+      const want = toHex(c.signSchnorr(m, d, aux));
+      c.useSecp256k1Backend('native');
+      const sig = c.signSchnorr(m, d, aux);
+      expect(toHex(sig)).toBe(want);
+      expect(c.verifySchnorr(m, c.xOnlyPublicKey(d), sig)).toBe(true);
+    }
+    expect(odd).toBeGreaterThan(100);
+  });
+
+  it('BIP340 vectors 2 and 3 (odd-y key, all-ones message) on the native binding', () => {
+    if (!c.nativeSecp256k1Available()) return;
+    c.useSecp256k1Backend('native');
+    // BIP340 test-vectors.csv, index 2
+    const sk2 = fromHex('c90fdaa22168c234c4c6628b80dc1cd129024e088a67cc74020bbea63b14e5c9');
+    expect(
+      toHex(c.signSchnorr(fromHex('7e2d58d8b3bcdf1abadec7829054f90dda9805aab56c77333024b9d0a508b75c'), sk2, fromHex('c87aa53824b4d7ae2eb035a2b5bbbccc080e76cdc6d1692c4b0b62d798e6d906'))),
+    ).toBe('5831aaeed7b44bb74e5eab94ba9d4294c49bcf2a60728d8b4c200f50dd313c1bab745879a5ad954a72c45a91c3a51d3c7adea98d82f8481e0e1e03674a6f3fb7');
+    // index 3
+    const sk3 = fromHex('0b432b2677937381aef05bb02a66ecd012773062cf3fa2549e44f58ed2401710');
+    expect(toHex(c.signSchnorr(fromHex('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff'), sk3, fromHex('ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff')))).toBe(
+      '7eb0509757e246f19449885651611cb965ecc1a187dd51b64fda1edc9637d5ec97582b9cb13db3933705b32ba982af5af25fd78881ebb32771fc5922efc66ea3',
+    );
+  });
+
+  it('does not touch the secret, message or aux it is given', () => {
+    if (!c.nativeSecp256k1Available()) return;
+    c.useSecp256k1Backend('native');
+    const r = c.deterministicRandom('native-schnorr-inputs');
+    const d = r(32);
+    const m = r(32);
+    const aux = r(32);
+    const before = [d, m, aux].map(toHex);
+    c.signSchnorr(m, d, aux);
+    c.signSchnorr(m, d, aux);
+    expect([d, m, aux].map(toHex)).toEqual(before);
   });
 });
