@@ -108,14 +108,19 @@ describe('kill -9 of our daemon at each step of the HTLC dance with LDK', () => 
   }
 
   it('the channel survived every kill: both sides agree on the balance', async () => {
-    const r = (await rpcCall(d.sock, 'listpeerchannels', [])).result as { channels: { state: string; to_us_msat: unknown }[] };
-    expect(r.channels).toHaveLength(1);
-    expect(r.channels[0]!.state).toBe('CHANNELD_NORMAL');
     let total = 0n;
     for (let k = 1; k <= 5; k++) total += 10_000n + BigInt(k);
-    const ours = BigInt(r.channels[0]!.to_us_msat as number);
-    // Everything paid is ours (the last removal may still be on its way: then it is LDK's view that lags).
-    expect(ours).toBe(total);
+    // Everything paid is ours. Our side counts a payment once the last revoke_and_ack of its
+    // removal is durable, which can be a moment after LDK's side shows the dance done.
+    let r: { channels: { state: string; to_us_msat: unknown }[] } = { channels: [] };
+    for (const end = Date.now() + 10_000; ; ) {
+      r = (await rpcCall(d.sock, 'listpeerchannels', [])).result as typeof r;
+      if ((r.channels.length === 1 && BigInt(r.channels[0]!.to_us_msat as number) === total) || Date.now() > end) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    expect(r.channels).toHaveLength(1);
+    expect(r.channels[0]!.state).toBe('CHANNELD_NORMAL');
+    expect(BigInt(r.channels[0]!.to_us_msat as number)).toBe(total);
     expect(ldkNode.events.filter(isChannelClosed)).toEqual([]);
   });
 });

@@ -124,7 +124,7 @@ export async function flow(): Promise<string[]> {
   const net: Testnet = await Testnet.create({ nodes: 3, topology: 'line', gossip: true, payments: 'ledger' });
   const [alice, , carol] = net.nodes as [Node, Node, Node];
   alice.on('invoicerequest_answered', (e: NodeEvents['invoicerequest_answered']) => {
-    const outcome: 'paid' | 'payment_failed' = e.outcome;
+    const outcome: 'paid' | 'payment_failed' | 'refused' = e.outcome;
     void outcome;
   });
   const r = await alice.invoicerequest({ amount: 10_000, description: 'typed' });
