@@ -8,7 +8,7 @@ import { createLogger, formatLogRecord, type LogLevel, type LogSink, type Logger
 import { toHex } from './util/bytes.ts';
 import type { Network } from './wire/chains.ts';
 import { PeerRegistry, type Peer } from './transport/index.ts';
-import { openInvoiceStore, type FdSync, type InvoiceStore } from './invoice-store/index.ts';
+import { openInvoiceStore, type FdSync, type FdSyncInline, type InvoiceStore } from './invoice-store/index.ts';
 import { OnionMessenger, OnionRouter, type OnionMessageLimits } from './onion-message/index.ts';
 import { CHAIN_HASH } from './wire/chains.ts';
 import { featuresFromBits } from './wire/features.ts';
@@ -86,7 +86,7 @@ export interface NodeOptions extends Partial<NodeConfig> {
    */
   channels?: { trustedFunders?: 'all' | readonly Uint8Array[]; config?: Partial<Omit<FundeeConfig, 'chainHash' | 'trustedFunders'>>; limits?: Partial<ChannelManagerLimits> };
   /** Tests only: how the invoice store flushes a commit to disk (default fs.fdatasync of its WAL). */
-  invoiceStoreFdSync?: FdSync;
+  invoiceStoreFdSync?: { background?: FdSync; inline?: FdSyncInline };
 }
 
 /**

@@ -285,7 +285,7 @@ export class SendInvoiceService {
         amountMsat: invoice.invoiceAmount,
         expiresAt,
         invreqRef: p.invreq.trim(),
-      })
+      }, { background: true })
       .then(
         () => p.onProgress?.({ kind: 'stored', label: p.label, paymentHash: toHex(paymentHash) }),
         (e: unknown) => {

@@ -16,7 +16,7 @@ import type { Logger } from '../util/log.ts';
 import type { WakeScheduler } from './scheduler.ts';
 import { openDatabase } from './sqlite/schema.ts';
 import { SqliteInvoiceStore } from './sqlite/store.ts';
-import { useWalSync, type FdSync } from './sqlite/wal-sync.ts';
+import { useWalSync, type FdSync, type FdSyncInline } from './sqlite/wal-sync.ts';
 
 export * from './types.ts';
 export { InvoiceStoreError, CLN_CODES, type InvoiceStoreErrorReason } from './errors.ts';
@@ -24,7 +24,7 @@ export { toClnJson, canonicalInvstring, deriveStatus, MAX_MSAT } from './record.
 export { timerScheduler, manualScheduler, type WakeScheduler, type WakeHandle } from './scheduler.ts';
 export { LATEST_VERSION as INVOICE_SCHEMA_VERSION } from './sqlite/schema.ts';
 export { SqliteInvoiceStore } from './sqlite/store.ts';
-export type { FdSync } from './sqlite/wal-sync.ts';
+export type { FdSync, FdSyncInline } from './sqlite/wal-sync.ts';
 export type { ChannelStore, StoredChannel, ChannelPaidMark, SaveChannelResult } from './channel-types.ts';
 
 export interface OpenInvoiceStoreOptions {
@@ -40,8 +40,8 @@ export interface OpenInvoiceStoreOptions {
   integrityCheck?: boolean;
   /** Most writes per group-committed transaction (default 1024). */
   maxBatch?: number;
-  /** How a commit is flushed to disk (default fs.fdatasync of the WAL; tests hold or fail it). */
-  fdSync?: FdSync;
+  /** How a commit is flushed to disk (default fs.fdatasync / fdatasyncSync of the WAL; tests hold or fail it). */
+  fdSync?: { background?: FdSync; inline?: FdSyncInline };
 }
 
 /**

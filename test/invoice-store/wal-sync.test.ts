@@ -1,43 +1,71 @@
 // A commit is answered only once it is on disk: the store runs SQLite with synchronous=NORMAL and
-// fdatasyncs the WAL itself, off the event loop (src/invoice-store/sqlite/wal-sync.ts). These tests
-// hold and fail that fdatasync to check the order of things; crash.test.ts kills real processes.
-import { fdatasync, statSync } from 'node:fs';
+// fdatasyncs the WAL itself (src/invoice-store/sqlite/wal-sync.ts): inline by default, or off the
+// event loop for a writer with work to do meanwhile (`background`). These tests hold and fail those
+// fdatasyncs to check the order of things; crash.test.ts kills real processes.
+import { fdatasync, fdatasyncSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openInvoiceStore, type FdSync, type InvoiceStoreEvent } from '../../src/invoice-store/index.ts';
 import { ManualClock } from '../../src/util/clock.ts';
 import { newInvoice, T0, tempDir } from './fixtures.ts';
 
-/** An fdSync that holds every call until released (or failed) by the test. */
+/** Background fdatasyncs held until released (or failed) by the test; inline ones counted. */
 function heldSync() {
-  const held: { fd: number; cb: (err: NodeJS.ErrnoException | null) => void }[] = [];
-  const fn: FdSync = (fd, cb) => void held.push({ fd, cb });
-  return {
-    fn,
+  const held: { fd: number; cb: (err: Error | null) => void }[] = [];
+  const background: FdSync = (fd, cb) => void held.push({ fd, cb });
+  const h = {
     held,
+    inline: 0,
+    inlineError: null as Error | null,
+    fdSync: {
+      background,
+      inline: (fd: number) => {
+        h.inline++;
+        if (h.inlineError) throw h.inlineError;
+        fdatasyncSync(fd);
+      },
+    },
     /** Let the oldest held call do the real fdatasync. */
-    releaseOne: () => new Promise<void>((r) => {
-      const h = held.shift()!;
-      fdatasync(h.fd, (e) => {
-        h.cb(e);
-        r();
-      });
-    }),
+    releaseOne: () =>
+      new Promise<void>((r) => {
+        const x = held.shift()!;
+        fdatasync(x.fd, (e) => {
+          x.cb(e);
+          r();
+        });
+      }),
     failOne: (code: string) => held.shift()!.cb(Object.assign(new Error(`${code}: i/o error`), { code })),
   };
+  return h;
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
+const BG = { background: true };
 
 describe('commits are answered after the WAL is fdatasynced', () => {
-  it('a create resolves, and its event fires, only after the fdatasync covering it returns', async () => {
+  it('inline (the default): answered after one fdatasync on the event loop, no thread-pool call', async () => {
     const d = tempDir();
     const sync = heldSync();
     try {
-      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fn });
+      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
+      await s.create(newInvoice('a'));
+      await Promise.all([s.create(newInvoice('b')), s.create(newInvoice('c'))]);
+      expect(sync.inline).toBe(2);
+      expect(sync.held).toHaveLength(0);
+      await s.close();
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it('background: a create resolves, and its event fires, only after the fdatasync covering it returns', async () => {
+    const d = tempDir();
+    const sync = heldSync();
+    try {
+      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
       const events: InvoiceStoreEvent[] = [];
       s.subscribe((e) => events.push(e));
       let done = false;
-      const p = s.create(newInvoice('a')).then((r) => ((done = true), r));
+      const p = s.create(newInvoice('a'), BG).then((r) => ((done = true), r));
       for (let i = 0; i < 5; i++) await settle();
       // Committed (and in the WAL file), but not yet synced: nobody has been told.
       expect(sync.held).toHaveLength(1);
@@ -49,30 +77,29 @@ describe('commits are answered after the WAL is fdatasynced', () => {
       const rec = await p;
       expect(rec.label).toBe('a');
       expect(events.map((e) => e.kind)).toEqual(['invoice_created']);
+      expect(sync.inline).toBe(0);
       await s.close();
     } finally {
       d.cleanup();
     }
   });
 
-  it('batches committed behind an fdatasync in flight wait for the next one, which covers them all', async () => {
+  it('background batches committed behind an fdatasync in flight wait for the next one, which covers them all', async () => {
     const d = tempDir();
     const sync = heldSync();
     try {
-      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fn });
+      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
       const order: string[] = [];
-      const a = s.create(newInvoice('a')).then(() => order.push('a'));
+      const a = s.create(newInvoice('a'), BG).then(() => order.push('a'));
       await settle();
-      const b = s.create(newInvoice('b')).then(() => order.push('b'));
+      const b = s.create(newInvoice('b'), BG).then(() => order.push('b'));
       await settle();
-      const c = s.create(newInvoice('c')).then(() => order.push('c'));
+      const c = s.create(newInvoice('c'), BG).then(() => order.push('c'));
       for (let i = 0; i < 3; i++) await settle();
-      // Three transactions, one fdatasync started (for a); b and c wait for the next.
       expect(s.commitStats.transactions).toBe(3);
       expect(sync.held).toHaveLength(1);
       await sync.releaseOne();
       await a;
-      expect(order).toEqual(['a']);
       // a's fdatasync started before b and c committed: it does not answer them.
       for (let i = 0; i < 3; i++) await settle();
       expect(order).toEqual(['a']);
@@ -86,30 +113,62 @@ describe('commits are answered after the WAL is fdatasynced', () => {
     }
   });
 
-  it('a failed fdatasync fails the writes it covered and refuses every later write', async () => {
+  it('an inline fdatasync answers the background batches committed before it', async () => {
     const d = tempDir();
     const sync = heldSync();
     try {
-      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fn });
-      const a = s.create(newInvoice('a'));
+      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
+      const order: string[] = [];
+      const a = s.create(newInvoice('a'), BG).then(() => order.push('a'));
       for (let i = 0; i < 3; i++) await settle();
-      sync.failOne('EIO');
-      await expect(a).rejects.toMatchObject({ reason: 'io', message: expect.stringMatching(/fdatasync .*-wal failed \(EIO\)/) });
-      await expect(s.create(newInvoice('b'))).rejects.toMatchObject({ reason: 'io' });
-      // No second fdatasync was tried.
-      expect(sync.held).toHaveLength(0);
+      expect(sync.held).toHaveLength(1);
+      await s.create(newInvoice('b')).then(() => order.push('b'));
+      await a;
+      expect(order).toEqual(['a', 'b']);
+      // The held background call returning later changes nothing.
+      await sync.releaseOne();
+      expect(s.get('a')?.label).toBe('a');
       await s.close();
     } finally {
       d.cleanup();
     }
   });
 
-  it('close waits for the fdatasync in flight and answers its callers first', async () => {
+  it('a failed fdatasync fails the writes it covered and refuses every later write', async () => {
+    for (const mode of ['background', 'inline'] as const) {
+      const d = tempDir();
+      const sync = heldSync();
+      try {
+        const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
+        let a;
+        if (mode === 'background') {
+          a = s.create(newInvoice('a'), BG);
+          for (let i = 0; i < 3; i++) await settle();
+          sync.failOne('EIO');
+        } else {
+          sync.inlineError = Object.assign(new Error('EIO: i/o error'), { code: 'EIO' });
+          a = s.create(newInvoice('a'));
+        }
+        await expect(a, mode).rejects.toMatchObject({ reason: 'io', message: expect.stringMatching(/fdatasync .*-wal failed \(EIO\)/) });
+        sync.inlineError = null;
+        const calls = sync.inline + sync.held.length;
+        await expect(s.create(newInvoice('b')), mode).rejects.toMatchObject({ reason: 'io' });
+        await expect(s.create(newInvoice('c'), BG), mode).rejects.toMatchObject({ reason: 'io' });
+        // No fdatasync was tried again.
+        expect(sync.inline + sync.held.length, mode).toBe(calls);
+        await s.close();
+      } finally {
+        d.cleanup();
+      }
+    }
+  });
+
+  it('close waits for the background fdatasync in flight and answers its callers first', async () => {
     const d = tempDir();
     const sync = heldSync();
     try {
-      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fn });
-      const a = s.create(newInvoice('a'));
+      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
+      const a = s.create(newInvoice('a'), BG);
       for (let i = 0; i < 3; i++) await settle();
       let closed = false;
       const c = s.close().then(() => (closed = true));
@@ -128,38 +187,26 @@ describe('commits are answered after the WAL is fdatasynced', () => {
 });
 
 describe('waits do not answer from a commit that is not yet on disk', () => {
-  it('waitinvoice on an invoice whose paid mark is committed but not synced answers only after the fdatasync', async () => {
+  it('a wait that reads a commit whose background fdatasync is in flight flushes before it answers', async () => {
     const d = tempDir();
     const sync = heldSync();
     try {
-      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fn });
-      const inv = newInvoice('a');
-      const created = s.create(inv);
+      const s = openInvoiceStore({ path: d.file, clock: new ManualClock(T0), fdSync: sync.fdSync });
+      const created = s.create(newInvoice('a'), BG);
       for (let i = 0; i < 3; i++) await settle();
+      expect(s.get('a')?.status).toBe('unpaid'); // the read sees the commit
+      const before = sync.inline;
+      // wait(created ≥ 1) is answered from the index at once, but only once the commit is on disk:
+      // here by an inline fdatasync (the held background one has not returned).
+      const w = await s.wait('created', 1);
+      expect(w.value).toBe(1);
+      expect(sync.inline).toBe(before + 1);
+      // That fdatasync covered the create too.
+      expect((await created).label).toBe('a');
+      // Nothing waiting for an fdatasync: answered without one.
+      await s.wait('created', 1);
+      expect(sync.inline).toBe(before + 1);
       await sync.releaseOne();
-      await created;
-      const paid = s.markPaid(inv.paymentHash, 50_000n);
-      for (let i = 0; i < 3; i++) await settle();
-      expect(s.get('a')?.status).toBe('paid'); // the read sees the commit
-      let answered = false;
-      const w = s.waitInvoice('a').then((r) => ((answered = true), r));
-      const any = s.waitAnyInvoice(0);
-      const idx = s.wait('updated', 1);
-      for (let i = 0; i < 3; i++) await settle();
-      expect(answered).toBe(false);
-      // The paid mark's fdatasync was in flight before the waits read it: they wait for the next one.
-      await sync.releaseOne();
-      await paid;
-      for (let i = 0; i < 3; i++) await settle();
-      expect(answered).toBe(false);
-      expect(sync.held).toHaveLength(1);
-      await sync.releaseOne();
-      expect((await w).status).toBe('paid');
-      expect((await any).label).toBe('a');
-      expect((await idx).value).toBeGreaterThanOrEqual(1);
-      // Nothing waiting for an fdatasync: answered at once.
-      expect((await s.waitInvoice('a')).status).toBe('paid');
-      expect(sync.held).toHaveLength(0);
       await s.close();
     } finally {
       d.cleanup();

@@ -19,7 +19,7 @@ describe('sendinvoice: durable before it leaves', () => {
     const held: { fd: number; cb: (e: NodeJS.ErrnoException | null) => void }[] = [];
     let holding = false;
     const fdSync: FdSync = (fd, cb) => (holding ? void held.push({ fd, cb }) : fdatasync(fd, cb));
-    const us = await startNode('durable-us', { datadir: tempDir('b12d-durable-'), invoiceStoreFdSync: fdSync });
+    const us = await startNode('durable-us', { datadir: tempDir('b12d-durable-'), invoiceStoreFdSync: { background: fdSync } });
     payer = await makeNode('durable-payer');
     const got: number[] = [];
     payer.om.onMessage(66n, () => void got.push(Date.now()), { purpose: 'refund' });

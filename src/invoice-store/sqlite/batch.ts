@@ -12,6 +12,8 @@ export interface Job {
   work: Write<unknown>;
   resolve(v: unknown): void;
   reject(e: unknown): void;
+  /** Its batch may be flushed to disk off the event loop (see InvoiceStore.create). */
+  background?: boolean;
 }
 
 export type Outcome = { ok: true; value: unknown } | { ok: false; error: InvoiceStoreError };

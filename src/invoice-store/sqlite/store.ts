@@ -1,7 +1,7 @@
 // The SQLite InvoiceStore: one writer connection; writes group-committed (one transaction per
-// batch; every caller answered once the batch is on disk: an fdatasync of the WAL after COMMIT, off
-// the event loop, see wal-sync.ts); reads straight from committed state; waiters woken only after
-// the change they report is durable.
+// batch; every caller answered once the batch is on disk: an fdatasync of the WAL after COMMIT,
+// inline or, for writers with work to do meanwhile, off the event loop: see wal-sync.ts); reads
+// straight from committed state; waiters woken only after the change they report is durable.
 //
 // Expiry: an invoice's status is derived from the injected clock on every read (`expired` from
 // `expiresAt` on). A sweep (CLN wallet/invoices.c trigger_expiration()) also writes `expired` with a
@@ -95,7 +95,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
 
   // ---- writes (group-committed) ----
 
-  create(inv: NewInvoice): Promise<InvoiceRecord> {
+  create(inv: NewInvoice, opts: { background?: boolean } = {}): Promise<InvoiceRecord> {
     let v: NewInvoice;
     try {
       v = checkNewInvoice(inv);
@@ -103,7 +103,7 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
       return Promise.reject(e);
     }
     if (this.minExpiry === null || v.expiresAt < this.minExpiry) this.minExpiry = v.expiresAt;
-    return this.submit(createWrite(this.st, v));
+    return this.submit(createWrite(this.st, v), opts.background === true);
   }
 
   markPaid(paymentHash: Uint8Array, amountReceivedMsat: bigint, opts: MarkPaidOptions = {}): Promise<MarkPaidResult> {
@@ -439,9 +439,9 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
     this.wake = { at: due, handle };
   }
 
-  private submit<T>(work: Write<T>): Promise<T> {
+  private submit<T>(work: Write<T>, background = false): Promise<T> {
     if (this.closed) return Promise.reject(closedError());
-    return new Promise<T>((resolve, reject) => this.committer.push({ work, resolve: resolve as (v: unknown) => void, reject }));
+    return new Promise<T>((resolve, reject) => this.committer.push({ work, resolve: resolve as (v: unknown) => void, reject, background }));
   }
 
   private runBatch(jobs: Job[]): void {
@@ -482,7 +482,9 @@ export class SqliteInvoiceStore implements InvoiceStore, RefundStore, ChannelSto
       this.replay(r.tx.events);
       this.rearm();
     };
-    if (this.walSync) this.walSync.afterCommit(settle);
+    // A batch of writers that all have nothing else to do is flushed inline (which also answers
+    // any batch whose flush is still running in the background: this one covers it).
+    if (this.walSync) this.walSync.afterCommit(settle, jobs.some((j) => j.background));
     else settle(null);
   }
 

@@ -2,8 +2,9 @@
 //
 // The store's connection runs WAL with `synchronous=NORMAL`: COMMIT writes the transaction's
 // frames into the `-wal` file (the kernel's page cache) and returns without waiting for the disk.
-// This module then makes them durable: `fdatasync(2)` of the WAL file on libuv's thread pool, and
-// only when it returns are the batch's callers answered. So "a write resolved" still means "it
+// This module then makes them durable: `fdatasync(2)` of the WAL file, and only when it returns
+// are the batch's callers answered. Inline (on the event loop, as FULL does inside COMMIT) by
+// default; on libuv's thread pool for a batch whose writer has work to do meanwhile (`background`). So "a write resolved" still means "it
 // survives power loss", as with `synchronous=FULL` (whose only difference is that SQLite itself
 // syncs the WAL inside COMMIT, holding the event loop for the whole disk flush). Meanwhile the
 // event loop goes on: sendinvoice builds its onion message while the record is being flushed, and
@@ -16,7 +17,8 @@
 //     frame written so far (Linux syncs the file, whichever descriptor wrote it), including the
 //     file size it needs to read them back.
 //   - fdatasyncs are ordered: a batch's callers are answered by the first fdatasync that *started*
-//     after its COMMIT, never by one already in flight.
+//     after its COMMIT, never by one already in flight (an inline one answers every batch committed
+//     before it, including those whose background fdatasync has not returned yet).
 //   - Checkpoints (which copy the WAL into the database and then reuse the WAL from its start) are
 //     synced by SQLite itself under NORMAL: the WAL before the copy and the database after it, so
 //     what a checkpoint moved out of the WAL is durable before the WAL is overwritten.
@@ -28,17 +30,21 @@
 // A failed fdatasync is not retried (after an I/O error the kernel may already have dropped the
 // dirty pages: "fsyncgate"): the writes it covered and every later write are refused, and the
 // store must be reopened, which replays what did reach the disk.
-import { closeSync, fdatasync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Db } from './schema.ts';
 
 export type SyncDone = (err: Error | null) => void;
 /** fdatasync(2) of a descriptor, asynchronously (tests hold or fail it). */
-export type FdSync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
+export type FdSync = (fd: number, cb: (err: Error | null) => void) => void;
+/** fdatasync(2) of a descriptor, on this thread; throws on failure. */
+export type FdSyncInline = (fd: number) => void;
 
 export class WalSync {
   private fd: number | null = null;
   private waiting: SyncDone[] = [];
+  /** The batches of the background fdatasync in flight (emptied if an inline one answers them first). */
+  private inFlight: SyncDone[] = [];
   private running = false;
   private failed: Error | null = null;
   private idle: (() => void)[] = [];
@@ -48,6 +54,7 @@ export class WalSync {
   constructor(
     private readonly dbPath: string,
     private readonly sync: FdSync = fdatasync,
+    private readonly syncInline: FdSyncInline = fdatasyncSync,
   ) {
     // The database file's and the WAL file's directory entries (both exist once the store has
     // committed at open).
@@ -65,14 +72,32 @@ export class WalSync {
     return this.failed;
   }
 
-  /** Call after a COMMIT returned: `done` runs once that commit is on disk (or it cannot be). */
-  afterCommit(done: SyncDone): void {
+  /**
+   * Call after a COMMIT returned: `done` runs once that commit is on disk (or it cannot be); at
+   * once for an inline flush, later for a background one.
+   */
+  afterCommit(done: SyncDone, background = false): void {
     if (this.failed) {
       done(this.failed);
       return;
     }
-    this.waiting.push(done);
-    if (!this.running) this.start();
+    if (background) {
+      this.waiting.push(done);
+      if (!this.running) this.start();
+      return;
+    }
+    const covered = [...this.inFlight.splice(0), ...this.waiting.splice(0), done];
+    if (this.fd === null) return this.fail(new Error('the WAL file is closed'), covered);
+    this.stats.syncs++;
+    this.stats.commits += covered.length;
+    try {
+      this.syncInline(this.fd);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return this.fail(new Error(`fdatasync of ${this.dbPath}-wal failed (${err.code ?? err.message}): writes are refused until the store is reopened`), covered);
+    }
+    for (const d of covered) d(null);
+    if (!this.running) for (const r of this.idle.splice(0)) r();
   }
 
   /**
@@ -81,7 +106,9 @@ export class WalSync {
    */
   whenSynced(): Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    // Nothing committed is waiting for a flush (a background one in flight that an inline one has
+    // answered covers nothing more).
+    if (this.waiting.length === 0 && this.inFlight.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => this.afterCommit((err) => (err ? reject(err) : resolve())));
   }
 
@@ -99,6 +126,7 @@ export class WalSync {
   private start(): void {
     const batch = this.waiting;
     this.waiting = [];
+    this.inFlight = batch;
     if (this.fd === null) {
       this.fail(new Error('the WAL file is closed'), batch);
       return;
@@ -108,8 +136,11 @@ export class WalSync {
     this.stats.commits += batch.length;
     this.sync(this.fd, (err) => {
       this.running = false;
-      if (err) this.fail(new Error(`fdatasync of ${this.dbPath}-wal failed (${err.code ?? err.message}): writes are refused until the store is reopened`), batch);
-      else for (const d of batch) d(null);
+      // Answered already by an inline fdatasync if it emptied inFlight; an error still stops writes.
+      const mine = this.inFlight === batch ? batch : [];
+      this.inFlight = [];
+      if (err) this.fail(new Error(`fdatasync of ${this.dbPath}-wal failed (${(err as NodeJS.ErrnoException).code ?? err.message}): writes are refused until the store is reopened`), mine);
+      else for (const d of mine) d(null);
       if (this.waiting.length > 0) this.start();
       else for (const r of this.idle.splice(0)) r();
     });
@@ -125,8 +156,8 @@ export class WalSync {
  * Switch an opened store connection (WAL, exclusive, migrated: its WAL file exists) from SQLite's
  * own sync in COMMIT to {@link WalSync}.
  */
-export function useWalSync(db: Db, path: string, fdSync?: FdSync): WalSync {
-  const sync = new WalSync(path, fdSync);
+export function useWalSync(db: Db, path: string, fdSync?: { background?: FdSync; inline?: FdSyncInline }): WalSync {
+  const sync = new WalSync(path, fdSync?.background, fdSync?.inline);
   db.pragma('synchronous = NORMAL');
   return sync;
 }
