@@ -8,6 +8,11 @@
 //   payee  → ledger  {"op":"received","id":7,"preimage":"…","newly_paid":true}   (or "refused")
 //   ledger → payer   {"op":"paid","id":1,"preimage":"…","amount_sent_msat":"10000","fees_msat":"0"}   (or "error")
 //
+// and, for a payment a crash left pending (PaymentBackend.lookup):
+//
+//   payer  → ledger  {"op":"lookup","id":2,"payment_hash":"…"}
+//   ledger → payer   {"op":"looked_up","id":2,"status":"complete","preimage":"…"}   (or "failed" + failure, "unknown" + why)
+//
 // The payee's InvoiceReceiver checks the payment exactly as in process (path_id, amount, expiry)
 // and the ledger and the payer both check the preimage against the payment hash. One JSON object
 // per line; lines above 1 MiB close the connection. The ledger process holds the balances and the
@@ -27,6 +32,7 @@ import {
   type IncomingBlindedPayment,
   type PaymentBackend,
   type PaymentFailureReason,
+  type PaymentLookup,
   type PaymentReceiver,
   type PaymentSuccess,
   type ReceivedPayment,
@@ -148,6 +154,17 @@ export class LedgerServer {
           const w = waiting.get(m.id);
           waiting.delete(m.id);
           w?.resolve(m);
+        } else if (m.op === 'lookup' && backend && (typeof m.id === 'number' || typeof m.id === 'string')) {
+          const id = m.id;
+          backend.lookup(hexOf(m['payment_hash'], 'payment_hash')).then((r) =>
+            lines.send(
+              r.status === 'complete'
+                ? { op: 'looked_up', id, status: r.status, preimage: toHex(r.paymentPreimage) }
+                : r.status === 'failed'
+                  ? { op: 'looked_up', id, status: r.status, failure: r.failure }
+                  : { op: 'looked_up', id, status: r.status, why: r.why },
+            ),
+          );
         } else if (m.op === 'pay' && backend && (typeof m.id === 'number' || typeof m.id === 'string')) {
           const id = m.id;
           let invoice: Invoice;
@@ -219,7 +236,7 @@ export class RemoteLedgerBackend implements PaymentBackend {
           return resolve();
         }
         if (m.op === 'receive') return void this.onReceive(lines, m);
-        if ((m.op === 'paid' || m.op === 'error') && typeof m.id === 'number') {
+        if ((m.op === 'paid' || m.op === 'error' || m.op === 'looked_up') && typeof m.id === 'number') {
           const w = this.pending.get(m.id);
           this.pending.delete(m.id);
           w?.resolve(m);
@@ -284,6 +301,33 @@ export class RemoteLedgerBackend implements PaymentBackend {
     if (!bytesEqual(sha256(preimage), invoice.invoicePaymentHash)) throw new PaymentError('bad_preimage', 'the ledger answered a preimage that does not match the payment hash');
     this.logger?.debug(`paid ${invoice.invoiceAmount} msat through the test-network ledger`);
     return { paymentHash: invoice.invoicePaymentHash, paymentPreimage: preimage, amountSentMsat: amountOf(answer['amount_sent_msat'], 'amount_sent_msat'), feesMsat: amountOf(answer['fees_msat'], 'fees_msat') };
+  }
+
+  /** Asks the ledger process (which knows the preimages it revealed to this node); unknown when it cannot be asked. */
+  async lookup(paymentHash: Uint8Array): Promise<PaymentLookup> {
+    if (this.closed || !this.ready) return { status: 'unknown', why: 'the test-network ledger is not attached' };
+    try {
+      await this.ready;
+    } catch (e) {
+      return { status: 'unknown', why: (e as Error).message };
+    }
+    const id = this.next++;
+    const a = await new Promise<Msg>((resolve) => {
+      this.pending.set(id, { resolve });
+      this.lines!.send({ op: 'lookup', id, payment_hash: toHex(paymentHash) });
+    });
+    if (a.op !== 'looked_up') return { status: 'unknown', why: String(a['message'] ?? 'the test-network ledger did not answer') };
+    try {
+      if (a['status'] === 'complete') {
+        const preimage = hexOf(a['preimage'], 'preimage');
+        if (bytesEqual(sha256(preimage), paymentHash)) return { status: 'complete', paymentPreimage: preimage };
+        return { status: 'unknown', why: 'the ledger answered a preimage that does not match the payment hash' };
+      }
+      if (a['status'] === 'failed') return { status: 'failed', failure: String(a['failure'] ?? 'not paid') };
+    } catch (e) {
+      return { status: 'unknown', why: (e as Error).message };
+    }
+    return { status: 'unknown', why: String(a['why'] ?? 'the test-network ledger cannot tell') };
   }
 
   close(): void {
