@@ -340,7 +340,7 @@ export class SendInvoiceService {
     const waitAbort = new AbortController();
     const timers: ReturnType<typeof setTimeout>[] = [];
     try {
-      const sent = await this.sendCopy(call, true, stored);
+      const sent = await this.sendCopy(call, stored);
       if (!sent.ok) {
         // Nothing left the node: forget the invoice so the label can be used again (CLN #4743);
         // only once it is stored (a failed create, a taken label above all, is not ours to delete).
@@ -485,9 +485,11 @@ export class SendInvoiceService {
 
   /**
    * Send one copy to the next target that works (starting at `call.nextTarget`); on success the
-   * next copy starts at the target after it (other paths first).
+   * next copy starts at the target after it (other paths first). `durable`: the first copy's, the
+   * invoice record's flush, which it waits for before it leaves.
    */
-  private async sendCopy(call: Call, firstCopy: boolean, durable?: Promise<void>): Promise<{ ok: true } | { ok: false; reasons: string[] }> {
+  private async sendCopy(call: Call, durable?: Promise<void>): Promise<{ ok: true } | { ok: false; reasons: string[] }> {
+    const firstCopy = durable !== undefined;
     const reasons: string[] = [];
     const n = call.targets.length;
     for (let k = 0; k < n; k++) {
@@ -533,7 +535,7 @@ export class SendInvoiceService {
           this.scheduleResend(call, 0.5, timers);
           return;
         }
-        void this.sendCopy(call, false).then(
+        void this.sendCopy(call).then(
           (r) => {
             if (!r.ok && !call.done) call.onProgress?.({ kind: 'resend_failed', copy: call.sends + 1, reason: r.reasons.join('; ') });
             if (!call.done) this.scheduleResend(call, delay * 2, timers);

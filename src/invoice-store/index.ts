@@ -20,7 +20,7 @@ import { useWalSync, type FdSync, type FdSyncInline } from './sqlite/wal-sync.ts
 
 export * from './types.ts';
 export { InvoiceStoreError, CLN_CODES, type InvoiceStoreErrorReason } from './errors.ts';
-export { toClnJson, canonicalInvstring, deriveStatus, MAX_MSAT } from './record.ts';
+export { toClnJson, canonicalInvstring, deriveStatus, msatJson, MAX_MSAT } from './record.ts';
 export { timerScheduler, manualScheduler, type WakeScheduler, type WakeHandle } from './scheduler.ts';
 export { LATEST_VERSION as INVOICE_SCHEMA_VERSION } from './sqlite/schema.ts';
 export { SqliteInvoiceStore } from './sqlite/store.ts';

@@ -270,6 +270,20 @@ export class OnionMessenger {
       used = true;
       if (this.closed) throw new OnionMessageSendError('closed', 'the messenger is closed');
     };
+    // Queued for peer `to` on transmit (the hop after ours when we peeled it, else the first).
+    const queued = (to: Uint8Array, message: Uint8Array, what: 'first' | 'next'): PreparedOnionMessage => ({
+      ...summary,
+      firstHop: to,
+      transmit: () => {
+        once();
+        reachable(to, what);
+        if (!this.outbox.enqueueOwn(toHex(to), message, this.clock.now())) {
+          throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
+        }
+        this.pump();
+        return { ...summary, firstHop: to, local: false };
+      },
+    });
 
     if (bytesEqual(built.firstNodeId, this.nodeId)) {
       // We are the first hop (introduction node, or the destination): peel locally, never send to
@@ -297,37 +311,11 @@ export class OnionMessenger {
           },
         };
       }
-      return {
-        ...summary,
-        firstHop: out.to.nodeId,
-        transmit: () => {
-          once();
-          reachable(out.to.nodeId, 'next');
-          if (!this.outbox.enqueueOwn(toHex(out.to.nodeId), out.message, this.clock.now())) {
-            throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
-          }
-          this.pump();
-          return { ...summary, firstHop: out.to.nodeId, local: false };
-        },
-      };
+      return queued(out.to.nodeId, out.message, 'next');
     }
 
-    const firstHop = built.firstNodeId;
-    reachable(firstHop, 'first');
-    const message = encodeOnionMessage({ pathKey: built.pathKey, onionPacket: built.packet });
-    return {
-      ...summary,
-      firstHop,
-      transmit: () => {
-        once();
-        const peer = reachable(firstHop, 'first');
-        if (!this.outbox.enqueueOwn(toHex(peer.nodeId), message, this.clock.now())) {
-          throw new OnionMessageSendError('queue_full', `${this.limits.maxOwnQueuedPerPeer} messages already queued for that peer`);
-        }
-        this.pump();
-        return { ...summary, firstHop: peer.nodeId, local: false };
-      },
-    };
+    reachable(built.firstNodeId, 'first');
+    return queued(built.firstNodeId, encodeOnionMessage({ pathKey: built.pathKey, onionPacket: built.packet }), 'first');
   }
 
   /** Answer a received message over its `reply_path` (BOLT 4: "MUST create an onion message using `reply_path`"). */

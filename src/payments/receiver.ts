@@ -62,8 +62,9 @@ export class InvoiceReceiver implements PaymentReceiver {
       const blocksLeft = Math.ceil(Math.max(0, p.expiresAt - this.o.clock.now()) / 600);
       maxCltvExpiry = Math.min(U32_MAX - this.minFinal, height + blocksLeft + EXPIRY_SLACK_BLOCKS);
     }
-    const params = {
+    return buildBlindedPaymentPath({
       ourNodeId: this.nodeId,
+      ourSecret: this.nodeSecret,
       random: this.o.random,
       ...(p.via ? { via: p.via } : {}),
       pathId: this.ids.create(p.paymentHash),
@@ -71,8 +72,7 @@ export class InvoiceReceiver implements PaymentReceiver {
       minFinalCltvExpiryDelta: this.minFinal,
       htlcMinimumMsat: this.htlcMin,
       htlcMaximumMsat: MAX_MSAT,
-    };
-    return buildBlindedPaymentPath({ ...params, ourSecret: this.nodeSecret });
+    });
   }
 
   async receive(p: IncomingBlindedPayment): Promise<ReceivedPayment> {

@@ -41,7 +41,7 @@
 import { EventEmitter } from 'node:events';
 import { Node as CoreNode, type NodeConfig, type NodeOptions } from '../node.ts';
 import type { Peer } from '../transport/index.ts';
-import type { InvoiceStoreEvent } from '../invoice-store/index.ts';
+import { msatJson, type InvoiceStoreEvent } from '../invoice-store/index.ts';
 import type { InvoiceRequestAnswer } from '../invoicerequest.ts';
 import type { ReceivedOnionMessage } from '../onion-message/index.ts';
 import { toHex } from '../util/bytes.ts';
@@ -314,7 +314,7 @@ export class Node extends CoreNode {
             invreq_id: toHex(p.invreqId),
             payment_hash: toHex(p.paymentHash),
             invoice: p.invoice,
-            amount_msat: p.amountMsat <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(p.amountMsat) : p.amountMsat,
+            amount_msat: msatJson(p.amountMsat),
             outcome: p.status === 'complete' ? 'paid' : 'payment_failed',
             ...(p.paymentPreimage ? { payment_preimage: toHex(p.paymentPreimage) } : {}),
             ...(p.failure !== null ? { failure: p.failure } : {}),
@@ -324,7 +324,6 @@ export class Node extends CoreNode {
     });
     if (sub) this.unwire.push(sub);
     // Refusals (before an invoice is taken on) come from the issuer side itself: nothing is recorded.
-    const num = (v: bigint): number | bigint => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
     this.unwire.push(
       this.invoiceRequests.onAnswered((a: InvoiceRequestAnswer) =>
         this.emit('invoicerequest_answered', {
@@ -332,10 +331,10 @@ export class Node extends CoreNode {
           ...(a.invreqId ? { invreq_id: toHex(a.invreqId) } : {}),
           ...(a.paymentHash ? { payment_hash: toHex(a.paymentHash) } : {}),
           ...(a.invoice !== undefined ? { invoice: a.invoice } : {}),
-          ...(a.amountMsat !== undefined ? { amount_msat: num(a.amountMsat) } : {}),
+          ...(a.amountMsat !== undefined ? { amount_msat: msatJson(a.amountMsat) } : {}),
           reason: a.reason,
           error: a.error,
-          ...(a.erroneousField !== undefined ? { erroneous_field: num(a.erroneousField) } : {}),
+          ...(a.erroneousField !== undefined ? { erroneous_field: a.erroneousField <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(a.erroneousField) : a.erroneousField } : {}),
           ...(a.suggestedValue ? { suggested_value: toHex(a.suggestedValue) } : {}),
           invoice_error_sent: a.invoiceErrorSent,
         }),

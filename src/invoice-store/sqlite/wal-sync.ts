@@ -3,12 +3,11 @@
 // The store's connection runs WAL with `synchronous=NORMAL`: COMMIT writes the transaction's
 // frames into the `-wal` file (the kernel's page cache) and returns without waiting for the disk.
 // This module then makes them durable: `fdatasync(2)` of the WAL file, and only when it returns
-// are the batch's callers answered. Inline (on the event loop, as FULL does inside COMMIT) by
-// default; on libuv's thread pool for a batch whose writer has work to do meanwhile (`background`). So "a write resolved" still means "it
-// survives power loss", as with `synchronous=FULL` (whose only difference is that SQLite itself
-// syncs the WAL inside COMMIT, holding the event loop for the whole disk flush). Meanwhile the
-// event loop goes on: sendinvoice builds its onion message while the record is being flushed, and
-// later batches commit behind an fsync in flight (the next fdatasync covers them all).
+// are the batch's callers answered, so "a write resolved" still means "it survives power loss", as
+// with `synchronous=FULL`. Inline (on the event loop, as FULL does inside COMMIT) by default; on
+// libuv's thread pool for a batch whose writer has work to do meanwhile (`background`): the event
+// loop goes on (sendinvoice builds its onion message while its record is flushed), and later
+// batches commit behind the fdatasync in flight (the next one covers them all).
 //
 // Why this is as strong as FULL (SQLite, "Write-Ahead Logging" and "PRAGMA synchronous"):
 //   - A commit is a run of WAL frames ending in a commit frame, each checksummed and salted; after
@@ -48,8 +47,6 @@ export class WalSync {
   private running = false;
   private failed: Error | null = null;
   private idle: (() => void)[] = [];
-  /** fdatasync calls made, and commits they covered (diagnostics; tests check the pipelining). */
-  readonly stats = { syncs: 0, commits: 0 };
 
   constructor(
     private readonly dbPath: string,
@@ -88,13 +85,10 @@ export class WalSync {
     }
     const covered = [...this.inFlight.splice(0), ...this.waiting.splice(0), done];
     if (this.fd === null) return this.fail(new Error('the WAL file is closed'), covered);
-    this.stats.syncs++;
-    this.stats.commits += covered.length;
     try {
       this.syncInline(this.fd);
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      return this.fail(new Error(`fdatasync of ${this.dbPath}-wal failed (${err.code ?? err.message}): writes are refused until the store is reopened`), covered);
+      return this.fail(this.syncError(e as Error), covered);
     }
     for (const d of covered) d(null);
     if (!this.running) for (const r of this.idle.splice(0)) r();
@@ -132,18 +126,20 @@ export class WalSync {
       return;
     }
     this.running = true;
-    this.stats.syncs++;
-    this.stats.commits += batch.length;
     this.sync(this.fd, (err) => {
       this.running = false;
       // Answered already by an inline fdatasync if it emptied inFlight; an error still stops writes.
       const mine = this.inFlight === batch ? batch : [];
       this.inFlight = [];
-      if (err) this.fail(new Error(`fdatasync of ${this.dbPath}-wal failed (${(err as NodeJS.ErrnoException).code ?? err.message}): writes are refused until the store is reopened`), mine);
+      if (err) this.fail(this.syncError(err), mine);
       else for (const d of mine) d(null);
       if (this.waiting.length > 0) this.start();
       else for (const r of this.idle.splice(0)) r();
     });
+  }
+
+  private syncError(err: Error): Error {
+    return new Error(`fdatasync of ${this.dbPath}-wal failed (${(err as NodeJS.ErrnoException).code ?? err.message}): writes are refused until the store is reopened`);
   }
 
   private fail(e: Error, batch: SyncDone[]): void {

@@ -7,7 +7,7 @@
 // payment_hash, status complete|failed; 208, 211).
 import { sha256 } from '../../crypto/index.ts';
 import { InvoiceRequestError, type PendingRefundPayment } from '../../invoicerequest.ts';
-import type { InvoiceRequestRecord, RefundPaymentRecord } from '../../invoice-store/index.ts';
+import { msatJson as msat, type InvoiceRequestRecord, type RefundPaymentRecord } from '../../invoice-store/index.ts';
 import { AmountError, parseAmountMsat } from '../../util/amount.ts';
 import { fromHex, toHex } from '../../util/bytes.ts';
 import type { RpcContext } from '../context.ts';
@@ -15,9 +15,6 @@ import { invalidParam, optional, paramBoolean, paramEnum, paramHex, paramInteger
 import { RpcError, type RpcMethod } from '../types.ts';
 
 type Params = Record<string, unknown>;
-
-/** msat as the RPC writes amounts: a number, a bigint above 2^53. */
-const msat = (v: bigint): number | bigint => (v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v);
 
 /**
  * json_populate_invreq(): invreq_id, active, single_use, bolt12, used, label; and ours, only when
